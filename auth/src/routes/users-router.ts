@@ -1,0 +1,56 @@
+import { Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { HttpError, validateRequest, type Database, type TokenSigner } from '@ticketing/common';
+import type { PasswordHasher } from '../password-hasher.js';
+import { findUserByEmail, insertUser, toPublicUser } from '../users.js';
+import { signinBody, signupBody } from './schemas.js';
+
+export interface UsersRouterDeps {
+  db: Database;
+  hasher: PasswordHasher;
+  signer: TokenSigner;
+  adminEmails: readonly string[];
+  rateLimitPerMinute: number;
+}
+
+/** Signup, signin, signout and currentuser: `/api/users/...`. */
+export function usersRouter(deps: UsersRouterDeps): Router {
+  const { db, hasher, signer } = deps;
+  const router = Router();
+  const limitAttempts = rateLimit({
+    windowMs: 60_000,
+    limit: deps.rateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new HttpError('TOO_MANY_REQUESTS')),
+  });
+
+  router.post('/api/users/signup', limitAttempts, validateRequest({ body: signupBody }), async (req, res) => {
+    const { email, password } = req.body as { email: string; password: string };
+    const role = deps.adminEmails.includes(email) ? 'admin' : 'user';
+    const user = await insertUser(db, { email, passwordHash: await hasher.hash(password), role });
+    if (user === null) throw new HttpError('EMAIL_IN_USE', { items: [{ message: 'Email in use', field: 'email' }] });
+    req.session = { jwt: signer.sign(user) };
+    res.status(201).json(toPublicUser(user));
+  });
+
+  router.post('/api/users/signin', limitAttempts, validateRequest({ body: signinBody }), async (req, res) => {
+    const { email, password } = req.body as { email: string; password: string };
+    const user = await findUserByEmail(db, email);
+    const valid = user === null ? await hasher.verifyNothing(password) : await hasher.verify(password, user.passwordHash);
+    if (user === null || !valid) throw new HttpError('INVALID_CREDENTIALS');
+    req.session = { jwt: signer.sign(user) };
+    res.json(toPublicUser(user));
+  });
+
+  router.post('/api/users/signout', (req, res) => {
+    req.session = null;
+    res.json({});
+  });
+
+  router.get('/api/users/currentuser', (req, res) => {
+    res.json({ currentUser: req.currentUser ?? null });
+  });
+
+  return router;
+}

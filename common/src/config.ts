@@ -1,0 +1,129 @@
+import type { LevelWithSilent } from 'pino';
+import { parseDuration } from './duration.js';
+import { MIN_JWT_KEY_BYTES } from './token-key.js';
+
+/** A missing or invalid setting; its message is one line that names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Reads typed settings from an environment. Each reader throws {@link ConfigError} naming the
+ * variable; an empty string counts as unset.
+ *
+ * @example
+ * const read = configReader(process.env);
+ * const port = read.integer('PORT', { default: 3000, min: 1, max: 65535 });
+ */
+export function configReader(env: Env) {
+  const raw = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  return {
+    string(name: string, options: { default?: string } = {}): string {
+      const value = raw(name) ?? options.default;
+      if (value === undefined) throw new ConfigError(name, 'is required');
+      return value;
+    },
+    optional(name: string): string | undefined {
+      return raw(name);
+    },
+    integer(name: string, options: { default: number; min?: number; max?: number }): number {
+      const text = raw(name);
+      if (text === undefined) return options.default;
+      const value = Number(text);
+      const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
+      if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) throw new ConfigError(name, `must be an integer, got ${JSON.stringify(text)}`);
+      if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+      return value;
+    },
+    durationMs(name: string, options: { default: string; minMs?: number }): number {
+      const text = raw(name) ?? options.default;
+      let ms: number;
+      try {
+        ms = parseDuration(text);
+      } catch (err) {
+        throw new ConfigError(name, `must be a duration such as 30s, 15m or 24h, got ${JSON.stringify(text)}`);
+      }
+      if (options.minMs !== undefined && ms < options.minMs) throw new ConfigError(name, `must be at least ${options.minMs}ms`);
+      return ms;
+    },
+    secret(name: string, options: { minBytes: number }): string {
+      const value = env[name];
+      if (value === undefined || value === '') throw new ConfigError(name, 'is required (no default for secrets)');
+      const bytes = Buffer.byteLength(value, 'utf8');
+      if (bytes < options.minBytes) throw new ConfigError(name, `must be at least ${options.minBytes} bytes, got ${bytes}`);
+      return value;
+    },
+    url(name: string, options: { protocols: readonly string[]; default?: string }): string | undefined {
+      const text = raw(name) ?? options.default;
+      if (text === undefined) return undefined;
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new ConfigError(name, 'must be a URL');
+      }
+      if (!options.protocols.includes(url.protocol)) {
+        throw new ConfigError(name, `must use ${options.protocols.join(' or ')}, got ${url.protocol}`);
+      }
+      return text;
+    },
+    list(name: string): string[] {
+      return (raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+    },
+    oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+      const value = raw(name) ?? fallback;
+      if (!(choices as readonly string[]).includes(value)) throw new ConfigError(name, `must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+      return value as T;
+    },
+  };
+}
+
+/** Settings every service reads. */
+export interface ServiceConfig {
+  port: number;
+  production: boolean;
+  jwtKey: string;
+  accessTokenTtlMs: number;
+  clockSkewMs: number;
+  /** A PostgreSQL URL; when unset the service embeds PGlite under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  natsUrl: string;
+  banCacheMax: number;
+  logLevel: LevelWithSilent;
+}
+
+/**
+ * Reads the settings every service shares (see the README's config table).
+ *
+ * @example
+ * const config = Object.freeze({ ...loadServiceConfig(env, { port: 3001, dataDir: '.data/orders' }) });
+ */
+export function loadServiceConfig(env: Env, defaults: { port: number; dataDir: string }): ServiceConfig {
+  const read = configReader(env);
+  return {
+    port: read.integer('PORT', { default: defaults.port, min: 0, max: 65_535 }),
+    production: read.optional('NODE_ENV') === 'production',
+    jwtKey: read.secret('JWT_KEY', { minBytes: MIN_JWT_KEY_BYTES }),
+    accessTokenTtlMs: read.durationMs('ACCESS_TOKEN_TTL', { default: '15m', minMs: 1000 }),
+    clockSkewMs: read.durationMs('CLOCK_SKEW', { default: '30s' }),
+    databaseUrl: read.url('DATABASE_URL', { protocols: ['postgres:', 'postgresql:'] }),
+    dataDir: read.string('DATA_DIR', { default: defaults.dataDir }),
+    natsUrl: read.url('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' })!,
+    banCacheMax: read.integer('BAN_CACHE_MAX', { default: 100_000, min: 1 }),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}

@@ -1,0 +1,160 @@
+import { mkdir } from 'node:fs/promises';
+import pg from 'pg';
+import { ServiceUnavailableError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** Something SQL can be sent to: the database itself or an open transaction. */
+export interface Queryable {
+  /** One statement with `$1`-style parameters. */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
+  /** Several statements, no parameters (schema changes). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', // admin shutdown, crash shutdown, cannot connect now
+]);
+
+/** True for errors that mean "the database is unreachable", as opposed to a bad statement. */
+export function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string'
+    && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}
+
+async function unavailableOnDisconnect<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isConnectionError(err)) throw new ServiceUnavailableError({ message: 'Database unavailable', cause: err });
+    throw err;
+  }
+}
+
+/** The URL with its password hidden, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}
+
+function postgres(url: string, logger: Logger): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  // An idle client losing its server emits here; without a listener the process would crash.
+  pool.on('error', (err) => logger.warn({ err }, 'database connection lost'));
+  const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      const result = await client.query(sql, params as unknown[]);
+      return { rows: result.rows as Row[] };
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  });
+  const direct = wrap(pool);
+  return {
+    kind: 'postgres',
+    query: (sql, params) => unavailableOnDisconnect(() => direct.query(sql, params)),
+    exec: (sql) => unavailableOnDisconnect(() => direct.exec(sql)),
+    transaction: (work) => unavailableOnDisconnect(async () => {
+      const client = await pool.connect();
+      let broken: unknown;
+      try {
+        await client.query('BEGIN');
+        const result = await work(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        broken = isConnectionError(err) ? err : undefined;
+        if (broken === undefined) await client.query('ROLLBACK').catch((rollbackErr: unknown) => { broken = rollbackErr; });
+        throw err;
+      } finally {
+        // A client whose connection failed is destroyed, not returned to the pool.
+        client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
+      }
+    }),
+    close: () => pool.end(),
+  };
+}
+
+async function pglite(dataDir: string): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (dataDir !== 'memory://') await mkdir(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+  type Tx = Parameters<Parameters<typeof db.transaction>[0]>[0];
+  const wrap = (client: typeof db | Tx): Queryable => ({
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      const result = await client.query<Row>(sql, params as unknown[]);
+      return { rows: result.rows };
+    },
+    async exec(sql: string) {
+      await client.exec(sql);
+    },
+  });
+  const direct = wrap(db);
+  return {
+    kind: 'pglite',
+    query: direct.query,
+    exec: direct.exec,
+    transaction: (work) => db.transaction((tx) => work(wrap(tx))),
+    close: () => db.close(),
+  };
+}
+
+/**
+ * Opens the service's database: a `pg` pool when `url` is set, else PGlite (PostgreSQL in-process)
+ * stored under `dataDir` (`memory://` keeps it in memory). Throws {@link ServiceUnavailableError}
+ * when the server cannot be reached, so `main` can stop with a clear message.
+ *
+ * @example
+ * const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
+ */
+export async function openDatabase(options: { url: string | undefined; dataDir: string; logger: Logger }): Promise<Database> {
+  if (options.url === undefined) return pglite(options.dataDir);
+  const db = postgres(options.url, options.logger);
+  try {
+    await db.query('SELECT 1');
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    const reason = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+    throw new ServiceUnavailableError({ message: `cannot reach database ${redactUrl(options.url)}: ${reason}`, cause: err });
+  }
+  return db;
+}
+
+/**
+ * Brings the schema up to date: applies, in order and once each, the migrations not yet recorded in
+ * `schema_migrations`. Safe when several replicas start at once (an advisory lock serialises them).
+ *
+ * @example
+ * await migrate(db, ['CREATE TABLE orders (...)', 'ALTER TABLE orders ADD COLUMN ...']);
+ */
+export async function migrate(db: Database, migrations: readonly string[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))");
+    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((row) => row.version));
+    for (const [index, sql] of migrations.entries()) {
+      const version = index + 1;
+      if (applied.has(version)) continue;
+      await tx.exec(sql);
+      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+    }
+  });
+}

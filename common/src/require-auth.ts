@@ -1,0 +1,31 @@
+import type { RequestHandler } from 'express';
+import { NotAuthenticatedError, UserBannedError } from './errors.js';
+
+/** What `requireAuth` asks of a ban list. */
+export interface BanChecker {
+  /** True when this user is banned and the token was issued (ms since epoch) at or before the ban. */
+  isBanned(userId: string, tokenIssuedAtMs: number): boolean;
+}
+
+/**
+ * Lets a request through only when `currentUser` found a valid token (else 401) whose user is not
+ * banned (else 403 `User is banned`, and the session cookie is cleared).
+ *
+ * @example
+ * router.get('/api/orders', requireAuth({ bans: banList }), listOrders);
+ */
+export function requireAuth(options: { bans?: BanChecker } = {}): RequestHandler {
+  const { bans } = options;
+  if (bans !== undefined && typeof bans.isBanned !== 'function') {
+    throw new TypeError('requireAuth: bans must have an isBanned(userId, issuedAtMs) method');
+  }
+  return function requireSignedIn(req, _res, next) {
+    const user = req.currentUser;
+    if (user === undefined) throw new NotAuthenticatedError();
+    if (bans?.isBanned(user.id, user.iat * 1000)) {
+      req.session = null;
+      throw new UserBannedError();
+    }
+    next();
+  };
+}

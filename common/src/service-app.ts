@@ -1,0 +1,59 @@
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import cookieSession from 'cookie-session';
+import helmet from 'helmet';
+import { currentUser } from './current-user.js';
+import { errorHandler } from './error-handler.js';
+import { NotFoundError } from './errors.js';
+import { healthRoutes, type ReadinessCheck } from './health.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { TokenVerifier } from './token-verifier.js';
+
+/** The name of the cookie that carries the session (`{ jwt }`). */
+export const SESSION_COOKIE = 'session';
+
+/** The largest JSON body accepted; larger bodies get 413. */
+export const JSON_BODY_LIMIT = '16kb';
+
+export interface ServiceAppOptions {
+  production: boolean;
+  logger: Logger;
+  metrics: Metrics;
+  verifier: TokenVerifier;
+  readiness: Readonly<Record<string, ReadinessCheck>>;
+  routes: Router | RequestHandler;
+}
+
+/**
+ * The express app every service shares around its own routes: helmet, metrics, health, JSON
+ * bodies, the session cookie, `currentUser`, a 404 for unknown routes and the error handler.
+ *
+ * @example
+ * const app = createServiceApp({ production, logger, metrics, verifier, readiness, routes: ordersRouter(deps) });
+ */
+export function createServiceApp(options: ServiceAppOptions): Express {
+  const { production, logger, metrics } = options;
+  const app = express();
+  // Behind the ingress the client's address and scheme come from its X-Forwarded-* headers.
+  app.set('trust proxy', production ? 1 : false);
+  app.use(helmet());
+  app.use(metrics.middleware);
+  app.use(healthRoutes(options.readiness));
+  app.get('/metrics', metrics.handler);
+  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(cookieSession({
+    name: SESSION_COOKIE,
+    // The JWT inside is signed already, and an unsigned cookie can be read by services in any language.
+    signed: false,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: production,
+  }));
+  app.use(currentUser({ verifier: options.verifier, logger }));
+  app.use(options.routes);
+  app.use(function notFound() {
+    throw new NotFoundError('Route not found');
+  });
+  app.use(errorHandler({ logger }));
+  return app;
+}

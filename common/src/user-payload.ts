@@ -1,0 +1,25 @@
+/** The roles a token can carry. */
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What a service knows about its caller: the verified claims of the access token. */
+export interface UserPayload {
+  id: string;
+  email: string;
+  role: Role;
+  /** Issued at, in seconds since the epoch (the JWT `iat`). */
+  iat: number;
+  /** Expires at, in seconds since the epoch (the JWT `exp`). */
+  exp: number;
+}
+
+declare global {
+  // Express merges its Request type from this global namespace.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `currentUser` when the request carries a valid access token. */
+      currentUser?: UserPayload;
+    }
+  }
+}

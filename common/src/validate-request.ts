@@ -1,0 +1,41 @@
+import type { RequestHandler } from 'express';
+import type { ZodType } from 'zod';
+import { ValidationError, type ErrorItem } from './errors.js';
+
+export interface RequestSchemas {
+  body?: ZodType;
+  params?: ZodType;
+}
+
+function check(schema: ZodType, value: unknown, items: ErrorItem[]): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const field = issue.path.map(String).join('.');
+    items.push(field === '' ? { message: issue.message } : { message: issue.message, field });
+  }
+  return value;
+}
+
+/**
+ * Validates `req.body` and `req.params` against zod schemas and replaces them with the parsed
+ * values; on failure answers 400 with one `{ message, field }` per problem.
+ *
+ * @example
+ * const signup = z.object({ email: z.email(), password: z.string().min(8) });
+ * router.post('/api/users/signup', validateRequest({ body: signup }), handler);
+ */
+export function validateRequest(schemas: RequestSchemas): RequestHandler {
+  if (schemas.body === undefined && schemas.params === undefined) {
+    throw new TypeError('validateRequest: give a body or params schema');
+  }
+  return function validate(req, _res, next) {
+    const items: ErrorItem[] = [];
+    const body = schemas.body ? check(schemas.body, req.body, items) : req.body;
+    const params = schemas.params ? check(schemas.params, req.params, items) : req.params;
+    if (items.length > 0) throw new ValidationError(items);
+    req.body = body;
+    req.params = params as typeof req.params;
+    next();
+  };
+}

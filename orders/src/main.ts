@@ -1,0 +1,6 @@
+import { runService } from '@ticketing/common';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { MIGRATIONS } from './schema.js';
+
+await runService({ service: 'orders', env: process.env, loadConfig, migrations: MIGRATIONS, createApp });

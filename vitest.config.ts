@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests import @ticketing/common from its sources, so they never run against a stale build; the
+// end-to-end tests start the built services as real processes.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@ticketing\/common\/testing$/, replacement: here('./common/src/testing/index.ts') },
+      { find: /^@ticketing\/common$/, replacement: here('./common/src/index.ts') },
+    ],
+  },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: ['common', 'auth', 'orders', 'e2e'].map((name) => ({
+      extends: true as const,
+      test: { name, include: [`${name}/test/**/*.test.ts`] },
+    })),
+  },
+});
