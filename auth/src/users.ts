@@ -50,3 +50,12 @@ export async function findUserByEmail(db: Queryable, email: string): Promise<Use
   const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE email = $1`, [email]);
   return rows[0] ? toRecord(rows[0]) : null;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The user with this id; `null` when there is none (or the id is not even a UUID). */
+export async function findUserById(db: Queryable, id: string): Promise<UserRecord | null> {
+  if (!UUID.test(id)) return null;
+  const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { HttpError, validateRequest, type Database, type TokenSigner } from '@ticketing/common';
 import type { PasswordHasher } from '../password-hasher.js';
-import { findUserByEmail, insertUser, toPublicUser } from '../users.js';
+import { findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
 import { signinBody, signupBody } from './schemas.js';
 
 export interface UsersRouterDeps {
@@ -48,8 +48,20 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     res.json({});
   });
 
-  router.get('/api/users/currentuser', (req, res) => {
-    res.json({ currentUser: req.currentUser ?? null });
+  // Auth owns the users, so here (unlike in other services) a token whose user is gone counts for nothing.
+  router.get('/api/users/currentuser', async (req, res) => {
+    const claims = req.currentUser;
+    if (claims === undefined) {
+      res.json({ currentUser: null });
+      return;
+    }
+    const user = await findUserById(db, claims.id);
+    if (user === null) {
+      req.session = null;
+      res.json({ currentUser: null });
+      return;
+    }
+    res.json({ currentUser: { ...toPublicUser(user), iat: claims.iat, exp: claims.exp } });
   });
 
   return router;

@@ -1,3 +1,10 @@
 export { waitFor } from './wait-for.js';
 export { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './test-database.js';
 export { silentLogger, capturingLogger } from './loggers.js';
+export { freePort, portAccepts } from './free-port.js';
+export { startPostgresServer, type PostgresServer } from './postgres-server.js';
+export { startNatsServer, type NatsServer } from './nats-server.js';
+
+/** A JWT key for tests only (32 bytes); never used outside them. */
+export const TEST_JWT_KEY = 'test-only-jwt-key-0123456789abcdef';
+export { sessionCookie, jwtFromCookie, cookieWithJwt } from './session-cookie.js';
