@@ -1,37 +1,34 @@
 import type { Express } from 'express';
+import { Router } from 'express';
 import {
-  createMetrics, createServiceApp, createTokenKey, createTokenSigner, createTokenVerifier,
-  type Database, type Logger,
+  createServiceApp, createTokenKey, createTokenSigner, createTokenVerifier, serviceReadiness, type ServiceDeps,
 } from '@ticketing/common';
 import type { AuthConfig } from './config.js';
+import type { OutboxRelay } from './outbox.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.js';
+import { adminRouter } from './routes/admin-router.js';
 import { usersRouter } from './routes/users-router.js';
 
-export interface AuthDeps {
-  config: AuthConfig;
-  db: Database;
-  logger: Logger;
+export interface AuthDeps extends Pick<ServiceDeps<AuthConfig>, 'config' | 'db' | 'logger' | 'metrics' | 'nats' | 'banSync'> {
+  relay: Pick<OutboxRelay, 'kick'>;
   hasher?: PasswordHasher;
 }
 
 /** Builds the auth service's express app from what it is given; it opens nothing itself. */
 export function createApp(deps: AuthDeps): Express {
-  const { config, db, logger } = deps;
+  const { config, db, logger, metrics, banSync, relay } = deps;
   const key = createTokenKey(config.jwtKey);
   const signer = createTokenSigner({ key, ttlMs: config.accessTokenTtlMs });
   const verifier = createTokenVerifier({ key, clockToleranceMs: config.clockSkewMs });
-  return createServiceApp({
-    production: config.production,
-    logger,
-    metrics: createMetrics({ service: 'auth' }),
-    verifier,
-    readiness: { database: async () => void (await db.query('SELECT 1')) },
-    routes: usersRouter({
-      db,
-      hasher: deps.hasher ?? createPasswordHasher(),
-      signer,
-      adminEmails: config.adminEmails,
-      rateLimitPerMinute: config.authRateLimitPerMinute,
-    }),
-  });
+  const routes = Router();
+  routes.use(usersRouter({
+    db,
+    hasher: deps.hasher ?? createPasswordHasher(),
+    signer,
+    bans: banSync.bans,
+    adminEmails: config.adminEmails,
+    rateLimitPerMinute: config.authRateLimitPerMinute,
+  }));
+  routes.use(adminRouter({ db, bans: banSync.bans, onEventCommitted: () => relay.kick() }));
+  return createServiceApp({ production: config.production, logger, metrics, verifier, readiness: serviceReadiness(deps), routes });
 }

@@ -1,6 +1,16 @@
 import { runService } from '@ticketing/common';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
+import { startOutboxRelay } from './outbox.js';
 import { MIGRATIONS } from './schema.js';
 
-await runService({ service: 'auth', env: process.env, loadConfig, migrations: MIGRATIONS, createApp });
+await runService({
+  service: 'auth',
+  env: process.env,
+  loadConfig,
+  migrations: MIGRATIONS,
+  start: (deps) => {
+    const relay = startOutboxRelay({ db: deps.db, nats: deps.nats, logger: deps.logger, registry: deps.metrics.registry });
+    return { app: createApp({ ...deps, relay }), close: () => relay.stop() };
+  },
+});

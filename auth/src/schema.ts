@@ -7,4 +7,18 @@ export const MIGRATIONS: readonly string[] = [
      role text NOT NULL CHECK (role IN ('user', 'admin')),
      created_at timestamptz NOT NULL DEFAULT now()
    )`,
+  `ALTER TABLE users
+     ADD COLUMN banned_at timestamptz,
+     ADD COLUMN ban_reason text,
+     ADD COLUMN ban_version integer NOT NULL DEFAULT 0;
+   CREATE INDEX users_banned ON users (email) WHERE banned_at IS NOT NULL;
+   CREATE TABLE outbox (
+     seq bigserial PRIMARY KEY,
+     id uuid NOT NULL UNIQUE,
+     subject text NOT NULL,
+     payload jsonb NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     published_at timestamptz
+   );
+   CREATE INDEX outbox_pending ON outbox (seq) WHERE published_at IS NULL;`,
 ];

@@ -7,8 +7,18 @@ export interface PublicUser {
   role: Role;
 }
 
+/** A user as the admin console sees it. */
+export interface AdminUserView extends PublicUser {
+  banned: boolean;
+  bannedAt: string | null;
+  banReason: string | null;
+}
+
 export interface UserRecord extends PublicUser {
   passwordHash: string;
+  bannedAt: Date | null;
+  banReason: string | null;
+  banVersion: number;
 }
 
 interface UserRow {
@@ -16,17 +26,37 @@ interface UserRow {
   email: string;
   role: Role;
   password_hash: string;
+  banned_at: Date | null;
+  ban_reason: string | null;
+  ban_version: number;
 }
 
-const COLUMNS = 'id, email, role, password_hash';
+const COLUMNS = 'id, email, role, password_hash, banned_at, ban_reason, ban_version';
 
 function toRecord(row: UserRow): UserRecord {
-  return { id: row.id, email: row.email, role: row.role, passwordHash: row.password_hash };
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    passwordHash: row.password_hash,
+    bannedAt: row.banned_at,
+    banReason: row.ban_reason,
+    banVersion: row.ban_version,
+  };
 }
 
 /** Drops everything a response must not carry. */
 export function toPublicUser(user: PublicUser): PublicUser {
   return { id: user.id, email: user.email, role: user.role };
+}
+
+export function toAdminView(user: UserRecord): AdminUserView {
+  return {
+    ...toPublicUser(user),
+    banned: user.bannedAt !== null,
+    bannedAt: user.bannedAt?.toISOString() ?? null,
+    banReason: user.banReason,
+  };
 }
 
 /** PostgreSQL's unique_violation. */
@@ -53,9 +83,31 @@ export async function findUserByEmail(db: Queryable, email: string): Promise<Use
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The user with this id; `null` when there is none (or the id is not even a UUID). */
-export async function findUserById(db: Queryable, id: string): Promise<UserRecord | null> {
+/**
+ * The user with this id; `null` when there is none (or the id is not even a UUID). `forUpdate`
+ * locks the row until the caller's transaction ends.
+ */
+export async function findUserById(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<UserRecord | null> {
   if (!UUID.test(id)) return null;
-  const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+  const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** Sets or clears the ban and bumps its version; returns the user as it now is. */
+export async function setBan(tx: Queryable, id: string, ban: { bannedAt: Date; reason: string } | null): Promise<UserRecord> {
+  const { rows } = await tx.query<UserRow>(
+    `UPDATE users SET banned_at = $2, ban_reason = $3, ban_version = ban_version + 1 WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, ban?.bannedAt ?? null, ban?.reason ?? null],
+  );
+  return toRecord(rows[0]!);
+}
+
+/** Users for the admin console, by email; `banned` filters when set. */
+export async function listUsers(db: Queryable, filter: { banned?: boolean; limit: number; offset: number }): Promise<UserRecord[]> {
+  const where = filter.banned === undefined ? '' : filter.banned ? 'WHERE banned_at IS NOT NULL' : 'WHERE banned_at IS NULL';
+  const { rows } = await db.query<UserRow>(
+    `SELECT ${COLUMNS} FROM users ${where} ORDER BY email LIMIT $1 OFFSET $2`,
+    [filter.limit, filter.offset],
+  );
+  return rows.map(toRecord);
 }

@@ -1,9 +1,10 @@
 import type { Express } from 'express';
 import { migrate, openDatabase, type Database, type Logger } from '@ticketing/common';
-import { createTestDatabase, silentLogger, TEST_JWT_KEY } from '@ticketing/common/testing';
+import { createTestDatabase, silentLogger, startNatsServer, startTestServiceDeps, TEST_JWT_KEY, type TestServiceDeps } from '@ticketing/common/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig, type AuthConfig } from '../src/config.js';
 import { MIGRATIONS } from '../src/schema.js';
+import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 
@@ -11,28 +12,42 @@ export interface TestAuth {
   app: Express;
   db: Database;
   config: AuthConfig;
+  deps: TestServiceDeps;
+  relay: OutboxRelay;
   close(): Promise<void>;
 }
 
-/** The auth app on a fresh database of its own on the real PostgreSQL. */
+/**
+ * The auth app on a fresh database of its own on the real PostgreSQL, with its outbox relay and ban
+ * sync on a nats-server of its own (unless `NATS_URL` is given).
+ */
 export async function startAuth(env: Record<string, string> = {}, logger: Logger = silentLogger()): Promise<TestAuth> {
   const testDb = await createTestDatabase();
+  const natsServer = env.NATS_URL === undefined ? await startNatsServer() : undefined;
   const config = Object.freeze(loadConfig({
     JWT_KEY: TEST_JWT_KEY,
     DATABASE_URL: testDb.url,
+    NATS_URL: natsServer?.url,
     ADMIN_EMAILS: ADMIN_EMAIL,
     AUTH_RATE_LIMIT: '1000',
     ...env,
   }));
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
   await migrate(db, MIGRATIONS);
+  const deps = await startTestServiceDeps({ config, logger, service: 'auth' });
+  const relay = startOutboxRelay({ db, nats: deps.nats, logger, registry: deps.metrics.registry, intervalMs: 200 });
   return {
-    app: createApp({ config, db, logger }),
+    app: createApp({ config, db, logger, ...deps, relay }),
     db,
     config,
+    deps,
+    relay,
     async close() {
+      await relay.stop();
+      await deps.close();
       await db.close();
       await testDb.drop();
+      await natsServer?.destroy();
     },
   };
 }

@@ -16,4 +16,11 @@ export { createMetrics, type Metrics } from './metrics.js';
 export { healthRoutes, type ReadinessCheck } from './health.js';
 export { createServiceApp, SESSION_COOKIE, JSON_BODY_LIMIT, type ServiceAppOptions } from './service-app.js';
 export { listen, closeGracefully, onShutdownSignal } from './serve.js';
-export { runService, type RunServiceOptions, type ServiceDeps } from './run-service.js';
+export { runService, type RunServiceOptions, type ServiceDeps, type ServiceParts } from './run-service.js';
+export {
+  AUTH_STREAM, Subjects, parseAuthEvent, encodeEvent, isKnownSubject, MalformedEventError,
+  type AuthEvent, type UserBannedPayload, type UserUnbannedPayload,
+} from './events.js';
+export { BanList, type BanListOptions, type BanApplyResult } from './ban-list.js';
+export { connectNats, ensureAuthStream, authStreamConfig, AUTH_DUPLICATE_WINDOW_MS, AUTH_MIN_MAX_AGE_MS, type NatsClient, type NatsConnection, type ConnectNatsOptions } from './nats.js';
+export { startBanSync, startServiceBanSync, serviceReadiness, type BanSync, type BanSyncOptions } from './ban-sync.js';

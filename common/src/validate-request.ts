@@ -5,6 +5,7 @@ import { ValidationError, type ErrorItem } from './errors.js';
 export interface RequestSchemas {
   body?: ZodType;
   params?: ZodType;
+  query?: ZodType;
 }
 
 function check(schema: ZodType, value: unknown, items: ErrorItem[]): unknown {
@@ -18,7 +19,7 @@ function check(schema: ZodType, value: unknown, items: ErrorItem[]): unknown {
 }
 
 /**
- * Validates `req.body` and `req.params` against zod schemas and replaces them with the parsed
+ * Validates `req.body`, `req.params` and `req.query` against zod schemas and replaces them with the parsed
  * values; on failure answers 400 with one `{ message, field }` per problem.
  *
  * @example
@@ -26,16 +27,19 @@ function check(schema: ZodType, value: unknown, items: ErrorItem[]): unknown {
  * router.post('/api/users/signup', validateRequest({ body: signup }), handler);
  */
 export function validateRequest(schemas: RequestSchemas): RequestHandler {
-  if (schemas.body === undefined && schemas.params === undefined) {
-    throw new TypeError('validateRequest: give a body or params schema');
+  if (schemas.body === undefined && schemas.params === undefined && schemas.query === undefined) {
+    throw new TypeError('validateRequest: give a body, params or query schema');
   }
   return function validate(req, _res, next) {
     const items: ErrorItem[] = [];
     const body = schemas.body ? check(schemas.body, req.body, items) : req.body;
     const params = schemas.params ? check(schemas.params, req.params, items) : req.params;
+    const query = schemas.query ? check(schemas.query, req.query, items) : undefined;
     if (items.length > 0) throw new ValidationError(items);
     req.body = body;
     req.params = params as typeof req.params;
+    // Express 5 computes req.query in a getter; the parsed value shadows it on this request.
+    if (schemas.query) Object.defineProperty(req, 'query', { value: query, enumerable: true, configurable: true });
     next();
   };
 }

@@ -1,24 +1,20 @@
 import type { Express } from 'express';
-import { createMetrics, createServiceApp, createTokenKey, createTokenVerifier, type Database, type Logger } from '@ticketing/common';
+import { createServiceApp, createTokenKey, createTokenVerifier, serviceReadiness, type ServiceDeps } from '@ticketing/common';
 import type { OrdersConfig } from './config.js';
 import { ordersRouter } from './orders-router.js';
 
-export interface OrdersDeps {
-  config: OrdersConfig;
-  db: Database;
-  logger: Logger;
-}
+export type OrdersDeps = Pick<ServiceDeps<OrdersConfig>, 'config' | 'db' | 'logger' | 'metrics' | 'nats' | 'banSync'>;
 
 /** Builds the orders service's express app from what it is given; it opens nothing itself. */
 export function createApp(deps: OrdersDeps): Express {
-  const { config, db, logger } = deps;
+  const { config, db, logger, metrics, banSync } = deps;
   const verifier = createTokenVerifier({ key: createTokenKey(config.jwtKey), clockToleranceMs: config.clockSkewMs });
   return createServiceApp({
     production: config.production,
     logger,
-    metrics: createMetrics({ service: 'orders' }),
+    metrics,
     verifier,
-    readiness: { database: async () => void (await db.query('SELECT 1')) },
-    routes: ordersRouter({ db }),
+    readiness: serviceReadiness(deps),
+    routes: ordersRouter({ db, bans: banSync.bans }),
   });
 }

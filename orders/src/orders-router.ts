@@ -17,7 +17,7 @@ function userId(req: Request): string {
 }
 
 /** `/api/orders...`: every route needs a signed-in, unbanned user, who only ever sees their own orders. */
-export function ordersRouter(deps: { db: Database; bans?: BanChecker }): Router {
+export function ordersRouter(deps: { db: Database; bans: BanChecker }): Router {
   const { db } = deps;
   const router = Router();
   router.use('/api/orders', requireAuth({ bans: deps.bans }));

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { HttpError, validateRequest, type Database, type TokenSigner } from '@ticketing/common';
+import { HttpError, UserBannedError, validateRequest, type BanChecker, type Database, type TokenSigner } from '@ticketing/common';
 import type { PasswordHasher } from '../password-hasher.js';
 import { findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
 import { signinBody, signupBody } from './schemas.js';
@@ -9,6 +9,7 @@ export interface UsersRouterDeps {
   db: Database;
   hasher: PasswordHasher;
   signer: TokenSigner;
+  bans: BanChecker;
   adminEmails: readonly string[];
   rateLimitPerMinute: number;
 }
@@ -39,8 +40,12 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     const user = await findUserByEmail(db, email);
     const valid = user === null ? await hasher.verifyNothing(password) : await hasher.verify(password, user.passwordHash);
     if (user === null || !valid) throw new HttpError('INVALID_CREDENTIALS');
-    req.session = { jwt: signer.sign(user) };
-    res.json(toPublicUser(user));
+    // Read again after the slow hash, so a ban committed meanwhile is seen before a token is made.
+    const current = await findUserById(db, user.id);
+    if (current === null) throw new HttpError('INVALID_CREDENTIALS');
+    if (current.bannedAt !== null) throw new UserBannedError();
+    req.session = { jwt: signer.sign(current) };
+    res.json(toPublicUser(current));
   });
 
   router.post('/api/users/signout', (req, res) => {
@@ -48,7 +53,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     res.json({});
   });
 
-  // Auth owns the users, so here (unlike in other services) a token whose user is gone counts for nothing.
+  // Auth owns the users, so here (unlike in other services) a token whose user is gone or banned counts for nothing.
   router.get('/api/users/currentuser', async (req, res) => {
     const claims = req.currentUser;
     if (claims === undefined) {
@@ -56,12 +61,13 @@ export function usersRouter(deps: UsersRouterDeps): Router {
       return;
     }
     const user = await findUserById(db, claims.id);
-    if (user === null) {
+    const refused = user === null || user.bannedAt !== null || deps.bans.isBanned(claims.id, claims.iat * 1000);
+    if (refused) {
       req.session = null;
       res.json({ currentUser: null });
       return;
     }
-    res.json({ currentUser: { ...toPublicUser(user), iat: claims.iat, exp: claims.exp } });
+    res.json({ currentUser: { ...toPublicUser(user!), iat: claims.iat, exp: claims.exp } });
   });
 
   return router;

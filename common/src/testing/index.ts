@@ -8,3 +8,4 @@ export { startNatsServer, type NatsServer } from './nats-server.js';
 /** A JWT key for tests only (32 bytes); never used outside them. */
 export const TEST_JWT_KEY = 'test-only-jwt-key-0123456789abcdef';
 export { sessionCookie, jwtFromCookie, cookieWithJwt } from './session-cookie.js';
+export { startTestServiceDeps, type TestServiceDeps } from './service-deps.js';

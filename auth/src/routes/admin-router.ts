@@ -1,0 +1,85 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import {
+  ForbiddenError, NotFoundError, requireAuth, requireRole, Subjects, validateRequest,
+  type BanChecker, type Database,
+} from '@ticketing/common';
+import { enqueueEvent, newEventId } from '../outbox.js';
+import { findUserById, listUsers, setBan, toAdminView } from '../users.js';
+
+const userParams = z.object({ id: z.uuid({ error: 'User id must be a UUID' }) });
+const banBody = z.object({
+  reason: z
+    .string({ error: 'A reason is required' })
+    .trim()
+    .min(1, { error: 'A reason is required' })
+    .max(500, { error: 'The reason must be at most 500 characters' }),
+});
+const listQuery = z.object({
+  banned: z.enum(['true', 'false'], { error: 'banned must be true or false' }).optional().transform((value) => (value === undefined ? undefined : value === 'true')),
+  limit: z.coerce.number({ error: 'limit must be a number' }).int().min(1).max(500).default(100),
+  offset: z.coerce.number({ error: 'offset must be a number' }).int().min(0).default(0),
+});
+
+export interface AdminRouterDeps {
+  db: Database;
+  bans: BanChecker;
+  /** Called after a ban or unban commits, to publish its event without waiting for it. */
+  onEventCommitted: () => void;
+  now?: () => number;
+}
+
+/**
+ * `/api/admin/users...`: list, ban and unban users. Admins only. A ban or unban, its version bump
+ * and its event commit in one transaction; the event is published after the commit by the relay.
+ */
+export function adminRouter(deps: AdminRouterDeps): Router {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+  const router = Router();
+  router.use('/api/admin', requireAuth({ bans: deps.bans }), requireRole('admin'));
+
+  router.get('/api/admin/users', validateRequest({ query: listQuery }), async (req, res) => {
+    const filter = req.query as unknown as z.infer<typeof listQuery>;
+    res.json((await listUsers(db, filter)).map(toAdminView));
+  });
+
+  router.post('/api/admin/users/:id/ban', validateRequest({ params: userParams, body: banBody }), async (req, res) => {
+    const id = req.params.id as string;
+    const { reason } = req.body as z.infer<typeof banBody>;
+    if (id === req.currentUser!.id) throw new ForbiddenError('Admins cannot ban themselves');
+    const { user, changed } = await db.transaction(async (tx) => {
+      const current = await findUserById(tx, id, { forUpdate: true });
+      if (current === null) throw new NotFoundError('User not found');
+      if (current.bannedAt !== null) return { user: current, changed: false };
+      const bannedAt = new Date(now());
+      const banned = await setBan(tx, id, { bannedAt, reason });
+      await enqueueEvent(tx, {
+        subject: Subjects.UserBanned,
+        payload: { id: newEventId(), userId: id, bannedAt: bannedAt.toISOString(), reason, version: banned.banVersion },
+      });
+      return { user: banned, changed: true };
+    });
+    if (changed) deps.onEventCommitted();
+    res.json(toAdminView(user));
+  });
+
+  router.post('/api/admin/users/:id/unban', validateRequest({ params: userParams }), async (req, res) => {
+    const id = req.params.id as string;
+    const { user, changed } = await db.transaction(async (tx) => {
+      const current = await findUserById(tx, id, { forUpdate: true });
+      if (current === null) throw new NotFoundError('User not found');
+      if (current.bannedAt === null) return { user: current, changed: false };
+      const unbanned = await setBan(tx, id, null);
+      await enqueueEvent(tx, {
+        subject: Subjects.UserUnbanned,
+        payload: { id: newEventId(), userId: id, unbannedAt: new Date(now()).toISOString(), version: unbanned.banVersion },
+      });
+      return { user: unbanned, changed: true };
+    });
+    if (changed) deps.onEventCommitted();
+    res.json(toAdminView(user));
+  });
+
+  return router;
+}

@@ -1,0 +1,188 @@
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { BanList } from './ban-list.js';
+import { AUTH_STREAM, isKnownSubject, MalformedEventError, parseAuthEvent, Subjects } from './events.js';
+import type { Logger } from './logger.js';
+import { ensureAuthStream, type NatsClient } from './nats.js';
+
+export interface BanSync {
+  readonly bans: BanList;
+  /** Resolves once the replay of recent events has caught up with the stream. */
+  readonly ready: Promise<void>;
+  isCaughtUp(): boolean;
+  stop(): Promise<void>;
+}
+
+export interface BanSyncOptions {
+  nats: NatsClient;
+  bans: BanList;
+  /** `ACCESS_TOKEN_TTL + CLOCK_SKEW` in ms: the replay starts this far back. */
+  windowMs: number;
+  logger: Logger;
+  registry?: Registry;
+  /** Pause before consuming again after a failure, in ms. */
+  retryDelayMs?: number;
+  now?: () => number;
+}
+
+function counters(registry: Registry | undefined, bans: BanList, state: { caughtUp: boolean; lagSeconds: number }) {
+  const registers = registry ? [registry] : [];
+  new Gauge({ name: 'ban_list_size', help: 'Entries in the in-memory ban list', registers, collect() { this.set(bans.size); } });
+  new Gauge({ name: 'ban_sync_caught_up', help: '1 once the replay of recent ban events has caught up', registers, collect() { this.set(state.caughtUp ? 1 : 0); } });
+  new Gauge({
+    name: 'ban_sync_last_event_lag_seconds',
+    help: 'Time from publish to apply of the last ban event applied',
+    registers,
+    collect() { this.set(state.lagSeconds); },
+  });
+  return {
+    applied: new Counter({ name: 'ban_events_applied_total', help: 'Ban events taken from the stream, by subject and result', labelNames: ['subject', 'result'] as const, registers }),
+    malformed: new Counter({ name: 'ban_events_malformed_total', help: 'Ban events skipped because their payload broke the contract', registers }),
+  };
+}
+
+/**
+ * Keeps a {@link BanList} in step with the `AUTH` stream: an ordered consumer filtered to
+ * `auth.user.>` replays the last `windowMs` of events, then follows live ones. `ready` resolves
+ * once the replay has caught up. It outlives NATS outages (resuming after the last event it
+ * applied), and a malformed event is logged, counted and skipped.
+ *
+ * @example
+ * const sync = startBanSync({ nats, bans, windowMs: ttlMs + skewMs, logger, registry });
+ * app.use(requireAuth({ bans: sync.bans }));
+ */
+export function startBanSync(options: BanSyncOptions): BanSync {
+  const { nats, bans, windowMs, logger } = options;
+  const now = options.now ?? Date.now;
+  const retryDelayMs = options.retryDelayMs ?? 1_000;
+  const state = { caughtUp: false, lagSeconds: 0 };
+  const metrics = counters(options.registry, bans, state);
+  let stopped = false;
+  let messages: ConsumerMessages | undefined;
+  let wake: (() => void) | undefined;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => { markReady = resolve; });
+  let lastSeq = 0;
+
+  function caughtUp(): void {
+    if (state.caughtUp) return;
+    state.caughtUp = true;
+    logger.info({ bans: bans.size }, 'ban list caught up');
+    markReady();
+  }
+
+  function apply(msg: JsMsg): void {
+    if (!isKnownSubject(msg.subject)) {
+      logger.debug({ subject: msg.subject }, 'ignoring an auth event this version does not know');
+      return;
+    }
+    let result: string;
+    try {
+      const event = parseAuthEvent(msg.subject, msg.data);
+      const { payload } = event;
+      result = event.subject === Subjects.UserBanned
+        ? bans.ban({ userId: payload.userId, bannedAt: new Date(event.payload.bannedAt), version: payload.version })
+        : bans.unban({ userId: payload.userId, unbannedAt: new Date(event.payload.unbannedAt), version: payload.version });
+    } catch (err) {
+      if (!(err instanceof MalformedEventError)) throw err;
+      metrics.malformed.inc();
+      logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'skipping a malformed auth event');
+      return;
+    }
+    metrics.applied.inc({ subject: msg.subject, result });
+    state.lagSeconds = Math.max(0, now() - msg.info.timestampNanos / 1e6) / 1000;
+    logger.debug({ subject: msg.subject, seq: msg.seq, result }, 'ban event');
+  }
+
+  async function consumeOnce(): Promise<void> {
+    const nc = await nats.connection();
+    await ensureAuthStream(await jetstreamManager(nc), { windowMs });
+    // After an interruption, resume right after the last event seen; the first time, replay the window.
+    const from: Partial<OrderedConsumerOptions> = lastSeq > 0
+      ? { opt_start_seq: lastSeq + 1 }
+      : { opt_start_time: new Date(now() - windowMs).toISOString() };
+    const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserEvents, ...from });
+    if ((await consumer.info(true)).num_pending === 0) caughtUp();
+    messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
+    if (stopped) messages.stop();
+    for await (const msg of messages) {
+      lastSeq = msg.seq;
+      apply(msg);
+      if (msg.info.pending === 0) caughtUp();
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!stopped) {
+      try {
+        await consumeOnce();
+      } catch (err) {
+        if (stopped) break;
+        logger.warn({ err: (err as Error).message }, 'ban sync interrupted; resuming');
+      }
+      if (stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryDelayMs);
+        wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+  const running = run();
+
+  return {
+    bans,
+    ready,
+    isCaughtUp: () => state.caughtUp,
+    async stop() {
+      stopped = true;
+      messages?.stop();
+      wake?.();
+      // Not awaiting `running`: it may be waiting for a connection that closing NATS will refuse.
+      void running;
+    },
+  };
+}
+
+/**
+ * The ban list and its sync as every service runs them, from the service's config:
+ * `max = BAN_CACHE_MAX`, window `ACCESS_TOKEN_TTL + CLOCK_SKEW`, and the
+ * `ban_list_early_evictions_total` counter for live entries pushed out by capacity.
+ *
+ * @example
+ * const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry });
+ */
+export function startServiceBanSync(options: {
+  config: { banCacheMax: number; accessTokenTtlMs: number; clockSkewMs: number };
+  nats: NatsClient;
+  logger: Logger;
+  registry?: Registry;
+  now?: () => number;
+}): BanSync {
+  const { config, logger, registry, now } = options;
+  const windowMs = config.accessTokenTtlMs + config.clockSkewMs;
+  const early = new Counter({
+    name: 'ban_list_early_evictions_total',
+    help: 'Live ban entries pushed out by capacity before expiry (a security event: raise BAN_CACHE_MAX)',
+    registers: registry ? [registry] : [],
+  });
+  const bans = new BanList({ max: config.banCacheMax, windowMs, logger, now, onEarlyEviction: () => early.inc() });
+  return startBanSync({ nats: options.nats, bans, windowMs, logger, registry, now });
+}
+
+/**
+ * The readiness checks every service has: its database answers, and its ban list has caught up.
+ *
+ * @example
+ * createServiceApp({ ..., readiness: serviceReadiness({ db, banSync, nats }) });
+ */
+export function serviceReadiness(deps: { db: { query(sql: string): Promise<unknown> }; banSync: BanSync; nats: NatsClient }) {
+  return {
+    database: async () => {
+      await deps.db.query('SELECT 1');
+    },
+    bans: () => {
+      if (deps.banSync.isCaughtUp()) return;
+      throw new Error(deps.nats.isConnected() ? 'replaying recent ban events' : 'NATS unreachable; ban list not caught up');
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/** The JetStream stream that carries every auth event. */
+export const AUTH_STREAM = 'AUTH';
+
+/** The only place subjects are spelled. */
+export const Subjects = Object.freeze({
+  /** Everything in the `AUTH` stream. */
+  All: 'auth.>',
+  /** What ban sync consumes: every event about a user. */
+  UserEvents: 'auth.user.>',
+  UserBanned: 'auth.user.banned',
+  UserUnbanned: 'auth.user.unbanned',
+} as const);
+
+const isoDate = z.iso.datetime({ offset: true });
+const common = {
+  id: z.uuid(),
+  userId: z.string().min(1).max(128),
+  version: z.int().positive(),
+};
+
+const userBanned = z.object({ ...common, bannedAt: isoDate, reason: z.string().max(1000) });
+const userUnbanned = z.object({ ...common, unbannedAt: isoDate });
+
+/** Payload of `auth.user.banned`. Times are ISO-8601 strings; `id` is also the JetStream message id. */
+export type UserBannedPayload = z.infer<typeof userBanned>;
+/** Payload of `auth.user.unbanned`. */
+export type UserUnbannedPayload = z.infer<typeof userUnbanned>;
+
+export type AuthEvent =
+  | { subject: typeof Subjects.UserBanned; payload: UserBannedPayload }
+  | { subject: typeof Subjects.UserUnbanned; payload: UserUnbannedPayload };
+
+const schemas = {
+  [Subjects.UserBanned]: userBanned,
+  [Subjects.UserUnbanned]: userUnbanned,
+} as const;
+
+/** An event whose subject is known but whose payload is not what the contract says. */
+export class MalformedEventError extends Error {
+  override readonly name = 'MalformedEventError';
+  constructor(
+    readonly subject: string,
+    problem: string,
+  ) {
+    super(`malformed ${subject} event: ${problem}`);
+  }
+}
+
+/** True for subjects this version knows how to parse. */
+export function isKnownSubject(subject: string): subject is AuthEvent['subject'] {
+  return Object.hasOwn(schemas, subject);
+}
+
+/**
+ * Parses and validates an event from the wire. Throws {@link MalformedEventError} for bad JSON or a
+ * payload that breaks the contract, and a `TypeError` for a subject it does not know.
+ *
+ * @example
+ * const event = parseAuthEvent(msg.subject, msg.data);
+ * if (event.subject === Subjects.UserBanned) banList.ban(event.payload);
+ */
+export function parseAuthEvent(subject: string, data: Uint8Array): AuthEvent {
+  if (!isKnownSubject(subject)) throw new TypeError(`unknown auth event subject: ${subject}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch {
+    throw new MalformedEventError(subject, 'not JSON');
+  }
+  const result = schemas[subject].safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new MalformedEventError(subject, `${issue.path.join('.') || 'payload'}: ${issue.message}`);
+  }
+  return { subject, payload: result.data } as AuthEvent;
+}
+
+/** Serialises a payload for publishing. */
+export function encodeEvent(payload: UserBannedPayload | UserUnbannedPayload): Uint8Array {
+  return Buffer.from(JSON.stringify(payload), 'utf8');
+}

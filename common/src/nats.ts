@@ -1,0 +1,192 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { Gauge, type Registry } from 'prom-client';
+import { AUTH_STREAM, Subjects } from './events.js';
+import type { Logger } from './logger.js';
+
+export type { NatsConnection };
+
+/** A connection that is made in the background, retried forever, and reconnects by itself. */
+export interface NatsClient {
+  /** Resolves once connected (at once when already connected); rejects after `close()`. */
+  connection(): Promise<NatsConnection>;
+  isConnected(): boolean;
+  close(): Promise<void>;
+}
+
+export interface ConnectNatsOptions {
+  url: string;
+  /** Names the client in the server's monitoring. */
+  name: string;
+  logger: Logger;
+  /** Where to register the `nats_connected` gauge. */
+  registry?: Registry;
+  /** Delay between attempts while the server cannot be reached, in ms. */
+  retryDelayMs?: number;
+}
+
+/** A delay that `cancel()` ends at once. */
+function cancellableDelay(ms: number): { done: Promise<void>; cancel(): void } {
+  let cancel = () => {};
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    cancel = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  return { done, cancel };
+}
+
+/**
+ * Connects to NATS without ever blocking or failing the caller: it keeps trying until it gets
+ * through, then the client reconnects by itself forever. State changes are logged and exported as
+ * the `nats_connected` gauge, because a service runs on (verifying tokens locally) while NATS is down.
+ *
+ * @example
+ * const nats = connectNats({ url: config.natsUrl, name: 'orders', logger, registry: metrics.registry });
+ * const nc = await nats.connection();
+ */
+export function connectNats(options: ConnectNatsOptions): NatsClient {
+  const { url, name, logger } = options;
+  const retryDelayMs = options.retryDelayMs ?? 1_000;
+  let current: NatsConnection | undefined;
+  let connected = false;
+  let closed = false;
+  let pause: { cancel(): void } | undefined;
+  const waiters: { resolve(nc: NatsConnection): void; reject(err: Error): void }[] = [];
+
+  if (options.registry) {
+    new Gauge({
+      name: 'nats_connected',
+      help: '1 while connected to NATS, 0 while not (the service still verifies tokens locally)',
+      registers: [options.registry],
+      collect() {
+        this.set(connected ? 1 : 0);
+      },
+    });
+  }
+
+  async function watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        connected = false;
+        logger.warn({ server: status.server }, 'NATS connection lost; reconnecting (tokens are still verified locally)');
+      } else if (status.type === 'reconnect') {
+        connected = true;
+        logger.info({ server: status.server }, 'NATS reconnected');
+      } else if (status.type === 'error') {
+        logger.warn({ err: status.error }, 'NATS error');
+      }
+    }
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (!closed) {
+      try {
+        const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
+        if (closed) {
+          await nc.close();
+          return;
+        }
+        current = nc;
+        connected = true;
+        logger.info({ url }, 'NATS connected');
+        void watch(nc);
+        for (const waiter of waiters.splice(0)) waiter.resolve(nc);
+        const err = await nc.closed();
+        connected = false;
+        if (closed) return;
+        logger.error({ err }, 'NATS connection closed; connecting again');
+      } catch (err) {
+        if (failures++ === 0) logger.warn({ url, err: (err as Error).message }, 'NATS unreachable; retrying in the background');
+      }
+      const delay = cancellableDelay(retryDelayMs);
+      pause = delay;
+      await delay.done;
+    }
+  }
+  void run();
+
+  return {
+    connection() {
+      if (closed) return Promise.reject(new Error('NATS client closed'));
+      if (current !== undefined && !current.isClosed()) return Promise.resolve(current);
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+    isConnected: () => connected,
+    async close() {
+      closed = true;
+      pause?.cancel();
+      for (const waiter of waiters.splice(0)) waiter.reject(new Error('NATS client closed'));
+      connected = false;
+      if (current !== undefined && !current.isClosed()) await current.drain().catch(() => current?.close());
+    },
+  };
+}
+
+/** The duplicate window of the `AUTH` stream: a republished event id within it is dropped. */
+export const AUTH_DUPLICATE_WINDOW_MS = 2 * 60_000;
+
+/** The smallest `max_age` of the `AUTH` stream; it grows when tokens live longer. */
+export const AUTH_MIN_MAX_AGE_MS = 24 * 3_600_000;
+
+const nanos = (ms: number) => ms * 1_000_000;
+
+/**
+ * The `AUTH` stream's definition: subjects `auth.>`, file storage, kept for at least
+ * `ACCESS_TOKEN_TTL + CLOCK_SKEW` (24 h by default), duplicates dropped within 2 minutes.
+ *
+ * @example
+ * const config = authStreamConfig({ windowMs: config.accessTokenTtlMs + config.clockSkewMs });
+ */
+export function authStreamConfig(options: { windowMs: number }): Partial<StreamConfig> & { name: string } {
+  return {
+    name: AUTH_STREAM,
+    subjects: [Subjects.All],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(Math.max(AUTH_MIN_MAX_AGE_MS, options.windowMs)),
+    duplicate_window: nanos(AUTH_DUPLICATE_WINDOW_MS),
+    num_replicas: 1,
+  };
+}
+
+/**
+ * Creates the `AUTH` stream, or brings an existing one up to the designed limits. Safe to call
+ * from every replica at once.
+ *
+ * @example
+ * await ensureAuthStream(await jetstreamManager(nc), { windowMs });
+ */
+export async function ensureAuthStream(jsm: JetStreamManager, options: { windowMs: number; replicas?: number }): Promise<void> {
+  const wanted = { ...authStreamConfig(options), num_replicas: options.replicas ?? 1 };
+  let existing: StreamConfig | undefined;
+  try {
+    existing = (await jsm.streams.info(AUTH_STREAM)).config;
+  } catch (err) {
+    if (!/stream not found/i.test((err as Error).message)) throw err;
+  }
+  if (existing === undefined) {
+    try {
+      await jsm.streams.add(wanted);
+      return;
+    } catch (err) {
+      // Another replica made it first; fall through and check its limits.
+      if (!/already in use/i.test((err as Error).message)) throw err;
+      existing = (await jsm.streams.info(AUTH_STREAM)).config;
+    }
+  }
+  const needsUpdate = existing.max_age < wanted.max_age! || existing.duplicate_window !== wanted.duplicate_window
+    || !existing.subjects.includes(Subjects.All);
+  if (needsUpdate) {
+    await jsm.streams.update(AUTH_STREAM, {
+      ...existing,
+      max_age: Math.max(existing.max_age, wanted.max_age!),
+      duplicate_window: wanted.duplicate_window!,
+      subjects: [...new Set([...existing.subjects, Subjects.All])],
+    });
+  }
+}

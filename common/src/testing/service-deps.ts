@@ -1,0 +1,37 @@
+import { startServiceBanSync, type BanSync } from '../ban-sync.js';
+import type { ServiceConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { connectNats, type NatsClient } from '../nats.js';
+
+export interface TestServiceDeps {
+  metrics: Metrics;
+  nats: NatsClient;
+  banSync: BanSync;
+  close(): Promise<void>;
+}
+
+/**
+ * What `runService` would open besides the database, for an app built in a test: metrics, a NATS
+ * client on `config.natsUrl` (use a server from `startNatsServer`) and ban sync, caught up.
+ *
+ * @example
+ * const nats = await startNatsServer();
+ * const deps = await startTestServiceDeps({ config: { ...config, natsUrl: nats.url }, logger, service: 'orders' });
+ */
+export async function startTestServiceDeps(options: { config: ServiceConfig; logger: Logger; service: string }): Promise<TestServiceDeps> {
+  const { config, logger, service } = options;
+  const metrics = createMetrics({ service });
+  const nats = connectNats({ url: config.natsUrl, name: service, logger, registry: metrics.registry, retryDelayMs: 100 });
+  const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry });
+  await banSync.ready;
+  return {
+    metrics,
+    nats,
+    banSync,
+    async close() {
+      await banSync.stop();
+      await nats.close();
+    },
+  };
+}
