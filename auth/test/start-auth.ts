@@ -13,7 +13,8 @@ export interface TestAuth {
   db: Database;
   config: AuthConfig;
   deps: TestServiceDeps;
-  relay: OutboxRelay;
+  /** Absent when started with `relay: false` (a relay that crashed before publishing anything). */
+  relay: OutboxRelay | undefined;
   close(): Promise<void>;
 }
 
@@ -21,7 +22,11 @@ export interface TestAuth {
  * The auth app on a fresh database of its own on the real PostgreSQL, with its outbox relay and ban
  * sync on a nats-server of its own (unless `NATS_URL` is given).
  */
-export async function startAuth(env: Record<string, string> = {}, logger: Logger = silentLogger()): Promise<TestAuth> {
+export async function startAuth(
+  env: Record<string, string> = {},
+  options: { logger?: Logger; relay?: boolean } = {},
+): Promise<TestAuth> {
+  const logger = options.logger ?? silentLogger();
   const testDb = await createTestDatabase();
   const natsServer = env.NATS_URL === undefined ? await startNatsServer() : undefined;
   const config = Object.freeze(loadConfig({
@@ -35,15 +40,17 @@ export async function startAuth(env: Record<string, string> = {}, logger: Logger
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
   await migrate(db, MIGRATIONS);
   const deps = await startTestServiceDeps({ config, logger, service: 'auth' });
-  const relay = startOutboxRelay({ db, nats: deps.nats, logger, registry: deps.metrics.registry, intervalMs: 200 });
+  const relay = options.relay === false
+    ? undefined
+    : startOutboxRelay({ db, nats: deps.nats, logger, registry: deps.metrics.registry, intervalMs: 200 });
   return {
-    app: createApp({ config, db, logger, ...deps, relay }),
+    app: createApp({ config, db, logger, ...deps, relay: relay ?? { kick: () => undefined } }),
     db,
     config,
     deps,
     relay,
     async close() {
-      await relay.stop();
+      await relay?.stop();
       await deps.close();
       await db.close();
       await testDb.drop();

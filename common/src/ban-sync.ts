@@ -94,7 +94,8 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     logger.debug({ subject: msg.subject, seq: msg.seq, result }, 'ban event');
   }
 
-  async function consumeOnce(): Promise<void> {
+  /** Consumes until stopped or interrupted; true when a reconnect interrupted it (resume at once). */
+  async function consumeOnce(): Promise<boolean> {
     const nc = await nats.connection();
     await ensureAuthStream(await jetstreamManager(nc), { windowMs });
     // After an interruption, resume right after the last event seen; the first time, replay the window.
@@ -104,18 +105,30 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserEvents, ...from });
     if ((await consumer.info(true)).num_pending === 0) caughtUp();
     messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
-    if (stopped) messages.stop();
-    for await (const msg of messages) {
-      lastSeq = msg.seq;
-      apply(msg);
-      if (msg.info.pending === 0) caughtUp();
+    const current = messages;
+    // A restarted server has lost this ephemeral consumer; start a fresh one after the last event seen.
+    let reconnected = false;
+    const unsubscribe = nats.onReconnect(() => {
+      reconnected = true;
+      current.stop();
+    });
+    try {
+      if (stopped) current.stop();
+      for await (const msg of current) {
+        lastSeq = msg.seq;
+        apply(msg);
+        if (msg.info.pending === 0) caughtUp();
+      }
+    } finally {
+      unsubscribe();
     }
+    return reconnected;
   }
 
   async function run(): Promise<void> {
     while (!stopped) {
       try {
-        await consumeOnce();
+        if (await consumeOnce()) continue;
       } catch (err) {
         if (stopped) break;
         logger.warn({ err: (err as Error).message }, 'ban sync interrupted; resuming');

@@ -11,6 +11,8 @@ export interface NatsClient {
   /** Resolves once connected (at once when already connected); rejects after `close()`. */
   connection(): Promise<NatsConnection>;
   isConnected(): boolean;
+  /** Calls `listener` after each reconnect (not the first connect); returns a function that removes it. */
+  onReconnect(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
   let closed = false;
   let pause: { cancel(): void } | undefined;
   const waiters: { resolve(nc: NatsConnection): void; reject(err: Error): void }[] = [];
+  const reconnectListeners = new Set<() => void>();
 
   if (options.registry) {
     new Gauge({
@@ -75,6 +78,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
       } else if (status.type === 'reconnect') {
         connected = true;
         logger.info({ server: status.server }, 'NATS reconnected');
+        for (const listener of reconnectListeners) listener();
       } else if (status.type === 'error') {
         logger.warn({ err: status.error }, 'NATS error');
       }
@@ -116,6 +120,10 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     isConnected: () => connected,
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
     async close() {
       closed = true;
       pause?.cancel();

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { AUTH_STREAM } from '@ticketing/common';
+import { sessionCookie, waitFor } from '@ticketing/common/testing';
+import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
+
+let auth: TestAuth;
+let adminCookie: string;
+let adminId: string;
+beforeAll(async () => {
+  auth = await startAuth();
+  const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
+  adminCookie = sessionCookie(admin);
+  adminId = admin.body.id;
+});
+afterAll(() => auth.close());
+
+async function newUser(email: string): Promise<{ id: string; cookie: string }> {
+  const res = await request(auth.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
+  return { id: res.body.id, cookie: sessionCookie(res) };
+}
+
+const ban = (id: string, body: unknown = { reason: 'spam' }, cookie = adminCookie) =>
+  request(auth.app).post(`/api/admin/users/${id}/ban`).set('Cookie', cookie).send(body as object);
+const unban = (id: string, cookie = adminCookie) => request(auth.app).post(`/api/admin/users/${id}/unban`).set('Cookie', cookie);
+
+async function outbox(userId: string): Promise<{ subject: string; payload: Record<string, unknown>; published: boolean }[]> {
+  const { rows } = await auth.db.query<{ subject: string; payload: Record<string, unknown>; published_at: Date | null }>(
+    "SELECT subject, payload, published_at FROM outbox WHERE payload->>'userId' = $1 ORDER BY seq", [userId]);
+  return rows.map((row) => ({ subject: row.subject, payload: row.payload, published: row.published_at !== null }));
+}
+
+async function streamMessages(): Promise<number> {
+  const nc = await connect({ servers: auth.config.natsUrl });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info(AUTH_STREAM)).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
+
+describe('access', () => {
+  it('answers 401 signed out and 403 to a non-admin on every admin route', async () => {
+    const user = await newUser('plain@example.com');
+    const routes = [
+      () => request(auth.app).get('/api/admin/users'),
+      () => request(auth.app).post(`/api/admin/users/${adminId}/ban`).send({ reason: 'x' }),
+      () => request(auth.app).post(`/api/admin/users/${adminId}/unban`),
+    ];
+    for (const route of routes) {
+      const signedOut = await route();
+      expect(signedOut.status).toBe(401);
+      expect(signedOut.body).toEqual({ errors: [{ message: 'Not authenticated' }] });
+      const notAdmin = await route().set('Cookie', user.cookie);
+      expect(notAdmin.status).toBe(403);
+      expect(notAdmin.body).toEqual({ errors: [{ message: 'Forbidden' }] });
+    }
+  });
+});
+
+describe('POST /api/admin/users/:id/ban and /unban', () => {
+  it('bans: 200 with the admin view, one version-1 event in the outbox, published to the stream', async () => {
+    const user = await newUser('banme@example.com');
+    const res = await ban(user.id, { reason: '  abuse  ' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: user.id, email: 'banme@example.com', role: 'user', banned: true, banReason: 'abuse' });
+    expect(Object.keys(res.body).sort()).toEqual(['banReason', 'banned', 'bannedAt', 'email', 'id', 'role']);
+    const events = await outbox(user.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.subject).toBe('auth.user.banned');
+    expect(events[0]!.payload).toMatchObject({ userId: user.id, reason: 'abuse', version: 1, bannedAt: res.body.bannedAt });
+    await waitFor(async () => (await outbox(user.id))[0]!.published, { what: 'the ban event to be published' });
+  });
+
+  it('the banned user cannot sign in (403), and their token is refused by the ban list', async () => {
+    const user = await newUser('nosignin@example.com');
+    await ban(user.id).expect(200);
+    const signin = await request(auth.app).post('/api/users/signin').send({ email: 'nosignin@example.com', password: 'password1' });
+    expect(signin.status).toBe(403);
+    expect(signin.body).toEqual({ errors: [{ message: 'User is banned' }] });
+    const current = await request(auth.app).get('/api/users/currentuser').set('Cookie', user.cookie);
+    expect(current.body).toEqual({ currentUser: null });
+    // A wrong password still answers the generic 400, so a ban is only revealed to the account holder.
+    const wrong = await request(auth.app).post('/api/users/signin').send({ email: 'nosignin@example.com', password: 'wrong-password' });
+    expect(wrong.status).toBe(400);
+  });
+
+  it('banning a banned user and unbanning an unbanned one change nothing and publish nothing', async () => {
+    const user = await newUser('twice@example.com');
+    expect((await unban(user.id)).body.banned).toBe(false);
+    await ban(user.id).expect(200);
+    const again = await ban(user.id, { reason: 'other reason' });
+    expect(again.status).toBe(200);
+    expect(again.body.banReason).toBe('spam');
+    expect(await outbox(user.id)).toHaveLength(1);
+  });
+
+  it('unbans with the next version; the user can sign in again', async () => {
+    const user = await newUser('unbanme@example.com');
+    await ban(user.id).expect(200);
+    const res = await unban(user.id);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ banned: false, bannedAt: null, banReason: null });
+    const events = await outbox(user.id);
+    expect(events.map((event) => [event.subject, event.payload.version])).toEqual([['auth.user.banned', 1], ['auth.user.unbanned', 2]]);
+    expect(typeof events[1]!.payload.unbannedAt).toBe('string');
+    const signin = await request(auth.app).post('/api/users/signin').send({ email: 'unbanme@example.com', password: 'password1' });
+    expect(signin.status).toBe(200);
+  });
+
+  it('refuses an admin banning themself (403), an unknown id (404), a malformed id and a bad reason (400)', async () => {
+    const self = await ban(adminId);
+    expect(self.status).toBe(403);
+    expect(self.body).toEqual({ errors: [{ message: 'Admins cannot ban themselves' }] });
+    const unknown = await ban(randomUUID());
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ errors: [{ message: 'User not found' }] });
+    expect((await unban(randomUUID())).status).toBe(404);
+    const malformed = await ban('not-a-uuid');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors).toContainEqual({ message: 'User id must be a UUID', field: 'id' });
+    expect((await unban('1 OR 1=1')).status).toBe(400);
+    const target = await newUser('reasons@example.com');
+    for (const body of [{}, { reason: '' }, { reason: '   ' }, { reason: 42 }, { reason: 'x'.repeat(501) }]) {
+      const res = await ban(target.id, body);
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0].field).toBe('reason');
+    }
+    const badJson = await request(auth.app).post(`/api/admin/users/${target.id}/ban`).set('Cookie', adminCookie)
+      .set('Content-Type', 'application/json').send('{"reason":');
+    expect(badJson.status).toBe(400);
+    expect(await outbox(target.id)).toHaveLength(0);
+  });
+});
+
+describe('GET /api/admin/users', () => {
+  it('lists users without password hashes, and filters with ?banned=true|false', async () => {
+    const banned = await newUser('listed-banned@example.com');
+    await newUser('listed-ok@example.com');
+    await ban(banned.id).expect(200);
+    const all = await request(auth.app).get('/api/admin/users').set('Cookie', adminCookie);
+    expect(all.status).toBe(200);
+    expect(JSON.stringify(all.body)).not.toMatch(/password|scrypt|version/i);
+    const emails = all.body.map((user: { email: string }) => user.email);
+    expect(emails).toEqual(expect.arrayContaining(['listed-banned@example.com', 'listed-ok@example.com']));
+    const onlyBanned = await request(auth.app).get('/api/admin/users?banned=true').set('Cookie', adminCookie);
+    expect(onlyBanned.body.length).toBeGreaterThan(0);
+    expect(onlyBanned.body.every((user: { banned: boolean }) => user.banned)).toBe(true);
+    const notBanned = await request(auth.app).get('/api/admin/users?banned=false').set('Cookie', adminCookie);
+    expect(notBanned.body.every((user: { banned: boolean }) => !user.banned)).toBe(true);
+    const page = await request(auth.app).get('/api/admin/users?limit=1&offset=1').set('Cookie', adminCookie);
+    expect(page.body).toHaveLength(1);
+    expect(page.body[0].email).toBe(emails[1]);
+  });
+
+  it('answers 400 to a malformed filter', async () => {
+    for (const query of ['banned=yes', 'limit=0', 'limit=abc', 'offset=-1', 'limit=501']) {
+      const res = await request(auth.app).get(`/api/admin/users?${query}`).set('Cookie', adminCookie);
+      expect(res.status).toBe(400);
+      expect(res.body.errors.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('exports the outbox and ban list metrics', async () => {
+    await waitFor(async () => (await auth.relay!.relayPending()) === 0 && (await streamMessages()) > 0, { what: 'the relay to drain' });
+    const res = await request(auth.app).get('/metrics');
+    const value = (name: string) => new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(res.text)?.[1];
+    expect(value('outbox_pending_rows')).toBe('0');
+    expect(value('outbox_oldest_pending_age_seconds')).toBe('0');
+    expect(Number(value('outbox_published_total'))).toBeGreaterThan(0);
+    expect(Number(value('ban_list_size'))).toBeGreaterThan(0);
+    expect(value('ban_sync_caught_up')).toBe('1');
+    expect(value('nats_connected')).toBe('1');
+    expect(res.text).toMatch(/^ban_events_applied_total\{subject="auth.user.banned",result="applied"[^}]*\} [1-9]/m);
+  });
+});
