@@ -2,22 +2,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TEST_JWT_KEY } from '@ticketing/common/testing';
+import { startNatsServer, TEST_JWT_KEY, type NatsServer } from '@ticketing/common/testing';
 import { startService, type ServiceProcess } from './service-process.js';
 
 // The embedded default: no DATABASE_URL, so each service keeps PGlite under its DATA_DIR.
 let dataDir: string;
+let nats: NatsServer;
 let auth: ServiceProcess;
 let orders: ServiceProcess;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'ticketing-e2e-'));
+  nats = await startNatsServer();
   [auth, orders] = await Promise.all([
-    startService('auth', { JWT_KEY: TEST_JWT_KEY, DATA_DIR: join(dataDir, 'auth') }),
-    startService('orders', { JWT_KEY: TEST_JWT_KEY, DATA_DIR: join(dataDir, 'orders') }),
+    startService('auth', { JWT_KEY: TEST_JWT_KEY, NATS_URL: nats.url, DATA_DIR: join(dataDir, 'auth') }),
+    startService('orders', { JWT_KEY: TEST_JWT_KEY, NATS_URL: nats.url, DATA_DIR: join(dataDir, 'orders') }),
   ]);
 });
 afterAll(async () => {
   const codes = await Promise.all([auth?.stop(), orders?.stop()]);
+  await nats?.destroy();
   await rm(dataDir, { recursive: true, force: true });
   expect(codes).toEqual([0, 0]);
 });

@@ -14,9 +14,11 @@ export interface ServiceProcess {
 
 /**
  * Starts a built service (`auth` or `orders`) as a real process on a free port and resolves once
- * `/healthz/ready` answers 200. Run `npm run build` first (the root `npm test` does).
+ * `/healthz/ready` answers 200 (or, with `ready: false`, once `/healthz/live` does). Run
+ * `npm run build` first (the root `npm test` does).
  */
-export async function startService(name: 'auth' | 'orders', env: Record<string, string>): Promise<ServiceProcess> {
+export async function startService(name: 'auth' | 'orders', env: Record<string, string>, options: { ready?: boolean } = {}): Promise<ServiceProcess> {
+  const probe = options.ready === false ? 'live' : 'ready';
   const main = fileURLToPath(new URL(`../../${name}/dist/main.js`, import.meta.url));
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const port = await freePort();
@@ -32,8 +34,8 @@ export async function startService(name: 'auth' | 'orders', env: Record<string, 
   try {
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output}`);
-      return (await fetch(`${url}/healthz/ready`)).status === 200;
-    }, { timeoutMs: 30_000, what: `${name} to be ready` });
+      return (await fetch(`${url}/healthz/${probe}`)).status === 200;
+    }, { timeoutMs: 30_000, what: `${name} to be ${probe}` });
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
