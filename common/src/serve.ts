@@ -19,9 +19,12 @@ export function listen(app: Express, port: number): Promise<Server> {
 export async function closeGracefully(server: Server, options: { timeoutMs: number; cleanup: () => Promise<void> }): Promise<void> {
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), options.timeoutMs);
-    force.unref();
+    // A keep-alive connection busy now turns idle once its response is sent; close it then too,
+    // rather than waiting for the client or the keep-alive timeout.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -1,0 +1,195 @@
+import { describe, it, expect } from 'vitest';
+import { ConfigError, configReader, loadServiceConfig, type Env } from '@ticketing/common';
+
+const KEY_32 = 'k'.repeat(32);
+const DEFAULTS = { port: 3001, dataDir: '.data/orders' };
+
+function load(env: Env) {
+  return loadServiceConfig(env, DEFAULTS);
+}
+
+/** The ConfigError thrown; checks it is one line that starts with the variable's name. */
+function configError(variable: string, read: () => unknown): ConfigError {
+  let thrown: unknown;
+  try {
+    read();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  const err = thrown as ConfigError;
+  expect(err.variable).toBe(variable);
+  expect(err.message.startsWith(`${variable} `)).toBe(true);
+  expect(err.message).not.toMatch(/[\r\n]/);
+  return err;
+}
+
+describe('loadServiceConfig', () => {
+  it('applies the defaults when only JWT_KEY is set', () => {
+    expect(load({ JWT_KEY: KEY_32 })).toEqual({
+      port: 3001,
+      production: false,
+      jwtKey: KEY_32,
+      accessTokenTtlMs: 900_000,
+      clockSkewMs: 30_000,
+      databaseUrl: undefined,
+      dataDir: '.data/orders',
+      natsUrl: 'nats://127.0.0.1:4222',
+      banCacheMax: 100_000,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    expect(load({
+      PORT: '8080',
+      NODE_ENV: 'production',
+      JWT_KEY: KEY_32,
+      ACCESS_TOKEN_TTL: '5m',
+      CLOCK_SKEW: '10s',
+      DATABASE_URL: 'postgresql://app:pw@db:5432/orders',
+      DATA_DIR: '/var/lib/orders',
+      NATS_URL: 'nats://nats:4222',
+      BAN_CACHE_MAX: '500',
+      LOG_LEVEL: 'debug',
+    })).toEqual({
+      port: 8080,
+      production: true,
+      jwtKey: KEY_32,
+      accessTokenTtlMs: 300_000,
+      clockSkewMs: 10_000,
+      databaseUrl: 'postgresql://app:pw@db:5432/orders',
+      dataDir: '/var/lib/orders',
+      natsUrl: 'nats://nats:4222',
+      banCacheMax: 500,
+      logLevel: 'debug',
+    });
+  });
+
+  it('treats empty strings as unset (defaults apply)', () => {
+    const config = load({ JWT_KEY: KEY_32, PORT: '', ACCESS_TOKEN_TTL: '', DATABASE_URL: '', LOG_LEVEL: '  ' });
+    expect(config.port).toBe(3001);
+    expect(config.accessTokenTtlMs).toBe(900_000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('accepts postgres: URLs and tls: NATS URLs', () => {
+    const config = load({ JWT_KEY: KEY_32, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', NATS_URL: 'tls://nats:4222' });
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/test');
+    expect(config.natsUrl).toBe('tls://nats:4222');
+  });
+
+  it('is production only for NODE_ENV=production', () => {
+    expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'development' }).production).toBe(false);
+    expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'production' }).production).toBe(true);
+  });
+
+  it('accepts PORT 0 (pick a free port) and 65535', () => {
+    expect(load({ JWT_KEY: KEY_32, PORT: '0' }).port).toBe(0);
+    expect(load({ JWT_KEY: KEY_32, PORT: '65535' }).port).toBe(65_535);
+  });
+
+  it('refuses a missing JWT_KEY', () => {
+    expect(configError('JWT_KEY', () => load({})).message).toMatch(/required/);
+    configError('JWT_KEY', () => load({ JWT_KEY: '' }));
+  });
+
+  it('refuses a 31-byte JWT_KEY', () => {
+    expect(configError('JWT_KEY', () => load({ JWT_KEY: 'k'.repeat(31) })).message).toBe('JWT_KEY must be at least 32 bytes, got 31');
+  });
+
+  it('never puts the JWT_KEY value in its message', () => {
+    const secret = 'hunter2-hunter2-hunter2-hunter2';
+    expect(configError('JWT_KEY', () => load({ JWT_KEY: secret })).message).not.toContain(secret);
+  });
+
+  it.each([
+    ['PORT', 'abc', /integer/],
+    ['PORT', '70000', /between 0 and 65535/],
+    ['PORT', '-1', /between/],
+    ['PORT', '80.5', /integer/],
+    ['PORT', '1e3', /integer/],
+    ['ACCESS_TOKEN_TTL', '15', /duration/],
+    ['ACCESS_TOKEN_TTL', '500ms', /at least 1000ms/],
+    ['CLOCK_SKEW', 'soon', /duration/],
+    ['DATABASE_URL', 'mysql://x', /postgres: or postgresql:/],
+    ['DATABASE_URL', 'not a url', /URL/],
+    ['NATS_URL', 'http://nats:4222', /nats: or tls:/],
+    ['LOG_LEVEL', 'loud', /one of/],
+    ['BAN_CACHE_MAX', '0', /between 1 and/],
+    ['BAN_CACHE_MAX', 'many', /integer/],
+  ])('refuses %s=%j with one line naming it', (variable, value, problem) => {
+    const err = configError(variable, () => load({ JWT_KEY: KEY_32, [variable]: value }));
+    expect(err.message).toMatch(problem);
+  });
+
+  it('puts a hostile value on the same line', () => {
+    const err = configError('PORT', () => load({ JWT_KEY: KEY_32, PORT: '80\nINJECTED 1' }));
+    expect(err.message).toContain('\\n');
+  });
+});
+
+describe('configReader', () => {
+  it('reads a required string, with or without a default', () => {
+    const read = configReader({ NAME: ' orders ' });
+    expect(read.string('NAME')).toBe('orders');
+    expect(read.string('MISSING', { default: 'x' })).toBe('x');
+    expect(configError('MISSING', () => read.string('MISSING')).message).toBe('MISSING is required');
+  });
+
+  it('reads an optional string', () => {
+    const read = configReader({ SET: 'a', EMPTY: '' });
+    expect(read.optional('SET')).toBe('a');
+    expect(read.optional('EMPTY')).toBeUndefined();
+    expect(read.optional('UNSET')).toBeUndefined();
+  });
+
+  it('reads an integer within bounds', () => {
+    const read = configReader({ N: ' 42 ', NEG: '-3' });
+    expect(read.integer('N', { default: 1, min: 0, max: 100 })).toBe(42);
+    expect(read.integer('NEG', { default: 1 })).toBe(-3);
+    expect(read.integer('UNSET', { default: 7 })).toBe(7);
+    configError('N', () => read.integer('N', { default: 1, max: 41 }));
+    configError('NEG', () => read.integer('NEG', { default: 1, min: 0 }));
+  });
+
+  it('refuses an integer beyond the safe range', () => {
+    configError('BIG', () => configReader({ BIG: '9007199254740993' }).integer('BIG', { default: 1 }));
+  });
+
+  it('reads a duration in ms', () => {
+    const read = configReader({ TTL: '2h' });
+    expect(read.durationMs('TTL', { default: '1m' })).toBe(7_200_000);
+    expect(read.durationMs('UNSET', { default: '1m' })).toBe(60_000);
+    configError('TTL', () => read.durationMs('TTL', { default: '1m', minMs: 7_200_001 }));
+  });
+
+  it('reads a secret without defaults, counting bytes', () => {
+    const read = configReader({ S: 'é'.repeat(16) });
+    expect(read.secret('S', { minBytes: 32 })).toBe('é'.repeat(16));
+    configError('S', () => read.secret('S', { minBytes: 33 }));
+    configError('NOPE', () => read.secret('NOPE', { minBytes: 1 }));
+  });
+
+  it('reads a URL of the allowed protocols', () => {
+    const read = configReader({ U: 'nats://x:4222', BAD: 'ftp://x' });
+    expect(read.url('U', { protocols: ['nats:'] })).toBe('nats://x:4222');
+    expect(read.url('UNSET', { protocols: ['nats:'] })).toBeUndefined();
+    expect(read.url('UNSET', { protocols: ['nats:'], default: 'nats://d:1' })).toBe('nats://d:1');
+    expect(configError('BAD', () => read.url('BAD', { protocols: ['nats:'] })).message).toBe('BAD must use nats:, got ftp:');
+  });
+
+  it('reads a comma-separated list, dropping blanks', () => {
+    const read = configReader({ ADMIN_EMAILS: ' a@x.io, ,b@x.io,' });
+    expect(read.list('ADMIN_EMAILS')).toEqual(['a@x.io', 'b@x.io']);
+    expect(read.list('UNSET')).toEqual([]);
+  });
+
+  it('reads one of a set of choices', () => {
+    const read = configReader({ LEVEL: 'warn', BAD: 'WARN' });
+    expect(read.oneOf('LEVEL', ['info', 'warn'] as const, 'info')).toBe('warn');
+    expect(read.oneOf('UNSET', ['info', 'warn'] as const, 'info')).toBe('info');
+    configError('BAD', () => read.oneOf('BAD', ['info', 'warn'] as const, 'info'));
+  });
+});

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, it, expect } from 'vitest';
+import { HttpError, isConnectionError, migrate, type Database } from '@ticketing/common';
+
+export const MIGRATIONS = [
+  'CREATE TABLE tickets (id serial PRIMARY KEY, title text NOT NULL UNIQUE)',
+  "CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL); INSERT INTO notes (body) VALUES ('seeded')",
+];
+
+/** The same behaviour, whichever engine is behind the Database. */
+export function databaseContract(open: () => Promise<Database>, kind: Database['kind']) {
+  let db: Database;
+  beforeAll(async () => {
+    db = await open();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it(`is a ${kind} database`, () => {
+    expect(db.kind).toBe(kind);
+  });
+
+  it('applies migrations in order, once each; a second run is a no-op', async () => {
+    await migrate(db, MIGRATIONS);
+    await migrate(db, MIGRATIONS);
+    const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((row) => row.version)).toEqual([1, 2]);
+    // The seeding migration ran once, not twice.
+    const notes = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes');
+    expect(notes.rows[0]!.n).toBe(1);
+  });
+
+  it('applies only the migrations added since the last run', async () => {
+    await migrate(db, [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')"]);
+    const { rows } = await db.query<{ body: string }>('SELECT body FROM notes ORDER BY id');
+    expect(rows.map((row) => row.body)).toEqual(['seeded', 'third']);
+  });
+
+  it('rolls back a migration that fails, recording nothing', async () => {
+    const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    await expect(migrate(db, [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')", 'CREATE TABLE half_done (id int)', 'NOT SQL'])).rejects.toThrow();
+    const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+    const table = await db.query<{ name: string | null }>("SELECT to_regclass('half_done')::text AS name");
+    expect(table.rows[0]!.name).toBeNull();
+  });
+
+  it('runs parameterised queries', async () => {
+    await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']);
+    const { rows } = await db.query<{ title: string }>('SELECT title FROM tickets WHERE title = $1', ['concert']);
+    expect(rows).toEqual([{ title: 'concert' }]);
+  });
+
+  it('commits a transaction that resolves, returning its value', async () => {
+    const id = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number }>('INSERT INTO tickets (title) VALUES ($1) RETURNING id', ['opera']);
+      return rows[0]!.id;
+    });
+    const { rows } = await db.query<{ title: string }>('SELECT title FROM tickets WHERE id = $1', [id]);
+    expect(rows).toEqual([{ title: 'opera' }]);
+  });
+
+  it('rolls back a transaction that throws, and rethrows its error', async () => {
+    const failure = new Error('boom');
+    await expect(db.transaction(async (tx) => {
+      await tx.query('INSERT INTO tickets (title) VALUES ($1)', ['ballet']);
+      await tx.exec("INSERT INTO notes (body) VALUES ('in tx')");
+      throw failure;
+    })).rejects.toBe(failure);
+    const tickets = await db.query('SELECT 1 FROM tickets WHERE title = $1', ['ballet']);
+    expect(tickets.rows).toEqual([]);
+    const notes = await db.query("SELECT 1 FROM notes WHERE body = 'in tx'");
+    expect(notes.rows).toEqual([]);
+  });
+
+  it('rolls back a transaction whose statement fails, and the database stays usable', async () => {
+    await expect(db.transaction(async (tx) => {
+      await tx.query('INSERT INTO tickets (title) VALUES ($1)', ['circus']);
+      await tx.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']); // unique violation
+    })).rejects.toMatchObject({ code: '23505' });
+    const { rows } = await db.query('SELECT 1 FROM tickets WHERE title = $1', ['circus']);
+    expect(rows).toEqual([]);
+  });
+
+  it('passes a bad statement through as itself, not as a 503', async () => {
+    const err: unknown = await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: '23505' });
+    expect(err).not.toBeInstanceOf(HttpError);
+    expect(isConnectionError(err)).toBe(false);
+  });
+}

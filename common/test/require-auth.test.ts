@@ -1,0 +1,85 @@
+import request from 'supertest';
+import { describe, it, expect } from 'vitest';
+import { requireAuth, type BanChecker } from '@ticketing/common';
+import { ALICE, T0, T0_SECONDS, middlewareApp, sessionCookie, signAt, whoAmI } from './fixtures.js';
+
+/** A ban list that records what it was asked and answers `banned`. */
+function recordingBans(banned: boolean): BanChecker & { calls: [string, number][] } {
+  const calls: [string, number][] = [];
+  return {
+    calls,
+    isBanned(userId, tokenIssuedAtMs) {
+      calls.push([userId, tokenIssuedAtMs]);
+      return banned;
+    },
+  };
+}
+
+function app(bans?: BanChecker) {
+  return middlewareApp((a) => a.get('/private', requireAuth(bans === undefined ? {} : { bans }), whoAmI)).app;
+}
+
+/** The Set-Cookie line for `session`, if any. */
+function sessionSetCookie(res: request.Response): string | undefined {
+  const header = res.headers['set-cookie'] as unknown as string[] | undefined;
+  return header?.find((line) => line.startsWith('session='));
+}
+
+describe('requireAuth', () => {
+  it('answers 401 Not authenticated without a token', async () => {
+    const res = await request(app()).get('/private');
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ errors: [{ message: 'Not authenticated' }] });
+  });
+
+  it('answers 401 to an invalid token', async () => {
+    const res = await request(app()).get('/private').set('Authorization', `Bearer ${signAt(T0 - 7_200_000)}`);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ errors: [{ message: 'Not authenticated' }] });
+  });
+
+  it('lets a signed-in user through', async () => {
+    const res = await request(app()).get('/private').set('Authorization', `Bearer ${signAt(T0)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.currentUser.id).toBe('user-1');
+  });
+
+  it('lets a user through when the ban list says not banned, asking with (userId, iat in ms)', async () => {
+    const bans = recordingBans(false);
+    const res = await request(app(bans)).get('/private').set('Authorization', `Bearer ${signAt(T0)}`);
+    expect(res.status).toBe(200);
+    expect(bans.calls).toEqual([[ALICE.id, T0_SECONDS * 1000]]);
+  });
+
+  it('answers 403 User is banned and clears the session cookie', async () => {
+    const bans = recordingBans(true);
+    const res = await request(app(bans)).get('/private').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ errors: [{ message: 'User is banned' }] });
+    expect(bans.calls).toEqual([['user-1', T0]]);
+    const cookie = sessionSetCookie(res);
+    expect(cookie).toBeDefined();
+    expect(cookie).toMatch(/^session=;/);
+    const expires = /expires=([^;]+)/i.exec(cookie!)?.[1];
+    expect(expires).toBeDefined();
+    expect(Date.parse(expires!)).toBeLessThan(Date.now());
+  });
+
+  it('answers 403 to a banned user who sent a Bearer header, clearing the cookie too', async () => {
+    const res = await request(app(recordingBans(true))).get('/private').set('Authorization', `Bearer ${signAt(T0)}`);
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ errors: [{ message: 'User is banned' }] });
+    expect(sessionSetCookie(res)).toMatch(/^session=;.*expires=Thu, 01 Jan 1970/i);
+  });
+
+  it('does not ask the ban list when nobody is signed in', async () => {
+    const bans = recordingBans(true);
+    const res = await request(app(bans)).get('/private');
+    expect(res.status).toBe(401);
+    expect(bans.calls).toEqual([]);
+  });
+
+  it('refuses a bans object without isBanned (TypeError)', () => {
+    expect(() => requireAuth({ bans: {} as never })).toThrow(TypeError);
+  });
+});

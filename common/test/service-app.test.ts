@@ -1,0 +1,150 @@
+import { Router } from 'express';
+import request from 'supertest';
+import { describe, it, expect } from 'vitest';
+import { createMetrics, createServiceApp, requireAuth, type ReadinessCheck } from '@ticketing/common';
+import { capturingLogger } from '@ticketing/common/testing';
+import { T0, sessionCookie, signAt, verifierAt, whoAmI } from './fixtures.js';
+
+function app(readiness: Record<string, ReadinessCheck> = {}, production = false) {
+  const { logger, lines } = capturingLogger();
+  const metrics = createMetrics({ service: 'test' });
+  const routes = Router();
+  routes.get('/api/me', whoAmI);
+  routes.get('/api/private', requireAuth(), whoAmI);
+  routes.post('/api/echo', (req, res) => {
+    res.json({ body: req.body as unknown });
+  });
+  routes.get('/api/orders/:id', (req, res) => {
+    res.json({ id: req.params.id });
+  });
+  routes.get('/api/crash', () => {
+    throw new Error('secret internals');
+  });
+  const server = createServiceApp({ production, logger, metrics, verifier: verifierAt(T0 + 1000), readiness, routes });
+  return { server, lines, metrics };
+}
+
+describe('createServiceApp', () => {
+  it('answers /healthz/live with 200', async () => {
+    const res = await request(app().server).get('/healthz/live');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('answers /healthz/ready with 200 when every check holds', async () => {
+    const res = await request(app({ database: () => undefined, nats: async () => undefined }).server).get('/healthz/ready');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ready' });
+  });
+
+  it('answers /healthz/ready with 503 naming each failing check', async () => {
+    const server = app({
+      database: () => undefined,
+      nats: async () => {
+        throw new Error('ban replay not caught up');
+      },
+      cache: () => {
+        throw new Error('cold');
+      },
+    }).server;
+    const res = await request(server).get('/healthz/ready');
+    expect(res.status).toBe(503);
+    const messages = (res.body as { errors: { message: string }[] }).errors.map((error) => error.message).sort();
+    expect(messages).toEqual(['cache: cold', 'nats: ban replay not caught up']);
+  });
+
+  it('turns ready once a failing check holds', async () => {
+    let caughtUp = false;
+    const server = app({ nats: () => { if (!caughtUp) throw new Error('replaying'); } }).server;
+    expect((await request(server).get('/healthz/ready')).status).toBe(503);
+    caughtUp = true;
+    expect((await request(server).get('/healthz/ready')).status).toBe(200);
+  });
+
+  it('serves Prometheus metrics counting requests by route pattern', async () => {
+    const { server } = app();
+    await request(server).get('/api/orders/123').expect(200);
+    await request(server).get('/api/orders/456').expect(200);
+    const res = await request(server).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toContain('# TYPE http_requests_total counter');
+    expect(res.text).toMatch(/http_requests_total\{[^}]*route="\/api\/orders\/:id"[^}]*status="200"[^}]*\} 2/);
+    expect(res.text).not.toContain('/api/orders/123');
+    expect(res.text).toContain('http_request_duration_seconds');
+    expect(res.text).toContain('process_cpu');
+  });
+
+  it('labels a route of a nested router with its full pattern', async () => {
+    const { logger } = capturingLogger();
+    const metrics = createMetrics({ service: 'test' });
+    const admin = Router();
+    admin.get('/users/:id', (req, res) => {
+      res.json({ id: req.params.id });
+    });
+    const routes = Router();
+    routes.use('/api/admin', admin);
+    const server = createServiceApp({ production: false, logger, metrics, verifier: verifierAt(T0), readiness: {}, routes });
+    await request(server).get('/api/admin/users/7').expect(200);
+    await request(server).get('/api/nowhere').expect(404);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/http_requests_total\{[^}]*route="\/api\/admin\/users\/:id"[^}]*\} 1/);
+    expect(text).toMatch(/http_requests_total\{[^}]*route="unmatched"[^}]*status="404"[^}]*\} 1/);
+  });
+
+  it('keeps the metrics of two apps apart', async () => {
+    const first = app();
+    const second = app();
+    await request(first.server).get('/api/orders/1').expect(200);
+    const res = await request(second.server).get('/metrics');
+    expect(res.text).not.toContain('route="/api/orders/:id"');
+  });
+
+  it('answers 404 with the error body to an unknown route', async () => {
+    const res = await request(app().server).get('/api/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ errors: [{ message: 'Route not found' }] });
+  });
+
+  it('sets helmet headers', async () => {
+    const res = await request(app().server).get('/healthz/live');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['content-security-policy']).toBeDefined();
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('authenticates from the Bearer header and the session cookie', async () => {
+    const { server } = app();
+    const header = await request(server).get('/api/me').set('Authorization', `Bearer ${signAt(T0)}`);
+    expect(header.body.currentUser.id).toBe('user-1');
+    const cookie = await request(server).get('/api/private').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    expect(cookie.status).toBe(200);
+    expect(cookie.body.currentUser.id).toBe('user-1');
+    expect((await request(server).get('/api/private')).status).toBe(401);
+  });
+
+  it('parses JSON bodies and answers 413 past 16kb and 400 to malformed JSON', async () => {
+    const { server } = app();
+    expect((await request(server).post('/api/echo').send({ a: 1 })).body).toEqual({ body: { a: 1 } });
+    const large = await request(server).post('/api/echo').send({ padding: 'x'.repeat(17 * 1024) });
+    expect(large.status).toBe(413);
+    expect(large.body).toEqual({ errors: [{ message: 'Request body too large' }] });
+    const broken = await request(server).post('/api/echo').set('Content-Type', 'application/json').send('{');
+    expect(broken.status).toBe(400);
+    expect(broken.body).toEqual({ errors: [{ message: 'Malformed JSON body' }] });
+  });
+
+  it('answers 500 with no internals and logs the error', async () => {
+    const { server, lines } = app();
+    const res = await request(server).get('/api/crash');
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ errors: [{ message: 'Something went wrong' }] });
+    expect(lines()).toContainEqual(expect.objectContaining({ level: 50, msg: 'unhandled error' }));
+  });
+
+  it('trusts one proxy hop in production only', () => {
+    expect(app({}, true).server.get('trust proxy')).toBe(1);
+    expect(app({}, false).server.get('trust proxy')).toBe(false);
+  });
+});
