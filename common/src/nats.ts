@@ -194,7 +194,8 @@ export async function ensureAuthStream(jsm: JetStreamManager, options: { windowM
       ...existing,
       max_age: Math.max(existing.max_age, wanted.max_age!),
       duplicate_window: wanted.duplicate_window!,
-      subjects: [...new Set([...existing.subjects, Subjects.All])],
+      // auth.> covers every narrower auth subject, and the server refuses overlapping ones.
+      subjects: [Subjects.All, ...existing.subjects.filter((subject) => subject !== Subjects.All && !subject.startsWith('auth.'))],
     });
   }
 }
