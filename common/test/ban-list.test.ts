@@ -1,0 +1,199 @@
+import { describe, it, expect, vi } from 'vitest';
+import { BanList, type BanListOptions } from '@ticketing/common';
+import { capturingLogger, silentLogger } from '@ticketing/common/testing';
+
+/** A fixed instant (2030-01-01T00:00:00Z) so that no test depends on the real clock. */
+const T0 = Date.UTC(2030, 0, 1);
+/** ACCESS_TOKEN_TTL (15m) + CLOCK_SKEW (30s). */
+const WINDOW_MS = 15 * 60_000 + 30_000;
+
+/** A ban list whose clock stands still until the test moves it. */
+function frozenBanList(options: Partial<BanListOptions> = {}) {
+  const clock = { nowMs: T0 };
+  const bans = new BanList({ max: 100, windowMs: WINDOW_MS, logger: silentLogger(), now: () => clock.nowMs, ...options });
+  return { bans, clock };
+}
+
+describe('BanList: who is refused', () => {
+  it('refuses a token issued before or at bannedAt and lets one issued after it through', () => {
+    const { bans } = frozenBanList();
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 })).toBe('applied');
+    expect(bans.isBanned('user-1', T0 - 60_000)).toBe(true);
+    expect(bans.isBanned('user-1', T0)).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 1)).toBe(false);
+    expect(bans.isActive('user-1')).toBe(true);
+  });
+
+  it('compares in milliseconds, as requireAuth asks (iat seconds * 1000)', () => {
+    const { bans } = frozenBanList();
+    // Banned half-way through a second: a token whose iat is that second was issued before the ban.
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 500), version: 1 });
+    const iatSeconds = T0 / 1000;
+    expect(bans.isBanned('user-1', iatSeconds * 1000)).toBe(true);
+    expect(bans.isBanned('user-1', (iatSeconds + 1) * 1000)).toBe(false);
+    // The seconds themselves are not milliseconds: the list must not treat them as such.
+    expect(bans.isBanned('user-1', T0 + 501)).toBe(false);
+  });
+
+  it('leaves other users alone', () => {
+    const { bans } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    expect(bans.isBanned('user-2', T0 - 60_000)).toBe(false);
+    expect(bans.isActive('user-2')).toBe(false);
+    expect(bans.size).toBe(1);
+  });
+});
+
+describe('BanList: versions', () => {
+  it('answers stale to a duplicate (same version) and keeps the first bannedAt', () => {
+    const { bans } = frozenBanList();
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 })).toBe('applied');
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 5_000), version: 1 })).toBe('stale');
+    expect(bans.isBanned('user-1', T0 + 1_000)).toBe(false);
+  });
+
+  it('answers stale to an older ban after a newer one, without moving bannedAt back', () => {
+    const { bans, clock } = frozenBanList();
+    clock.nowMs = T0 + 10_000;
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 10_000), version: 3 })).toBe('applied');
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 })).toBe('stale');
+    // Tokens issued between the two ban times stay refused.
+    expect(bans.isBanned('user-1', T0 + 5_000)).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 10_000)).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 10_001)).toBe(false);
+  });
+
+  it('after a newer unban, keeps refusing tokens from before the ban and lets tokens from after the unban through', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    clock.nowMs = T0 + 60_000;
+    expect(bans.unban({ userId: 'user-1', unbannedAt: new Date(T0 + 60_000), version: 2 })).toBe('applied');
+    expect(bans.size).toBe(1);
+    expect(bans.isActive('user-1')).toBe(false);
+    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(true);
+    expect(bans.isBanned('user-1', T0)).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 61_000)).toBe(false);
+  });
+
+  it('keeps the ban TTL across an unban: the entry still goes at bannedAt + windowMs', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    clock.nowMs = T0 + 60_000;
+    bans.unban({ userId: 'user-1', unbannedAt: new Date(clock.nowMs), version: 2 });
+    clock.nowMs = T0 + WINDOW_MS - 1;
+    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(true);
+    clock.nowMs = T0 + WINDOW_MS + 1;
+    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(false);
+    expect(bans.size).toBe(0);
+  });
+
+  it('answers stale to an older unban after a newer ban', () => {
+    const { bans } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 3 });
+    expect(bans.unban({ userId: 'user-1', unbannedAt: new Date(T0 - 1_000), version: 2 })).toBe('stale');
+    expect(bans.isActive('user-1')).toBe(true);
+    expect(bans.isBanned('user-1', T0)).toBe(true);
+  });
+
+  it('lets a newer ban after an unban move bannedAt forward', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    bans.unban({ userId: 'user-1', unbannedAt: new Date(T0 + 1_000), version: 2 });
+    clock.nowMs = T0 + 2_000;
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 2_000), version: 3 })).toBe('applied');
+    expect(bans.isActive('user-1')).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 1_500)).toBe(true);
+  });
+
+  it('leaves a tombstone when an unban arrives before its older ban, so the late ban is stale', () => {
+    const { bans } = frozenBanList();
+    expect(bans.unban({ userId: 'user-1', unbannedAt: new Date(T0), version: 2 })).toBe('applied');
+    expect(bans.size).toBe(1);
+    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(false);
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 - 1_000), version: 1 })).toBe('stale');
+    expect(bans.isBanned('user-1', T0 - 2_000)).toBe(false);
+    expect(bans.isActive('user-1')).toBe(false);
+  });
+});
+
+describe('BanList: time to live', () => {
+  it('expires an entry at bannedAt + windowMs', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    clock.nowMs = T0 + WINDOW_MS - 1;
+    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(true);
+    expect(bans.size).toBe(1);
+    clock.nowMs = T0 + WINDOW_MS + 1;
+    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(false);
+    expect(bans.isActive('user-1')).toBe(false);
+    expect(bans.size).toBe(0);
+  });
+
+  it('counts the TTL from bannedAt, not from when the event arrived', () => {
+    const { bans, clock } = frozenBanList();
+    clock.nowMs = T0 + 60_000; // the event was replayed a minute late
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 })).toBe('applied');
+    clock.nowMs = T0 + WINDOW_MS - 1;
+    expect(bans.isBanned('user-1', T0)).toBe(true);
+    clock.nowMs = T0 + WINDOW_MS + 1;
+    expect(bans.isBanned('user-1', T0)).toBe(false);
+  });
+
+  it('answers expired to a ban whose window is already over, and holds nothing', () => {
+    const { bans, clock } = frozenBanList();
+    clock.nowMs = T0 + WINDOW_MS;
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 })).toBe('expired');
+    expect(bans.ban({ userId: 'user-2', bannedAt: new Date(T0 - 1), version: 1 })).toBe('expired');
+    expect(bans.unban({ userId: 'user-3', unbannedAt: new Date(T0 - 1), version: 2 })).toBe('expired');
+    expect(bans.size).toBe(0);
+    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(false);
+  });
+});
+
+describe('BanList: capacity', () => {
+  it('logs an error and calls onEarlyEviction when a live entry is pushed out', () => {
+    const { logger, lines } = capturingLogger();
+    const onEarlyEviction = vi.fn();
+    const { bans } = frozenBanList({ max: 2, logger, onEarlyEviction });
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    bans.ban({ userId: 'user-2', bannedAt: new Date(T0), version: 1 });
+    bans.ban({ userId: 'user-3', bannedAt: new Date(T0), version: 1 });
+    expect(bans.size).toBe(2);
+    expect(onEarlyEviction).toHaveBeenCalledTimes(1);
+    expect(onEarlyEviction).toHaveBeenCalledWith('user-1');
+    const errors = lines().filter((line) => line.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ userId: 'user-1', bannedAt: new Date(T0).toISOString(), max: 2 });
+    // The price of the eviction: that user's old tokens pass again.
+    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(false);
+    expect(bans.isBanned('user-3', T0 - 1_000)).toBe(true);
+  });
+
+  it('stays quiet when the entry pushed out had already expired', () => {
+    const { logger, lines } = capturingLogger();
+    const onEarlyEviction = vi.fn();
+    const { bans, clock } = frozenBanList({ max: 2, logger, onEarlyEviction });
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    clock.nowMs = T0 + WINDOW_MS + 1;
+    bans.ban({ userId: 'user-2', bannedAt: new Date(clock.nowMs), version: 1 });
+    bans.ban({ userId: 'user-3', bannedAt: new Date(clock.nowMs), version: 1 });
+    expect(onEarlyEviction).not.toHaveBeenCalled();
+    expect(lines().filter((line) => (line.level as number) >= 50)).toEqual([]);
+    expect(bans.isBanned('user-2', T0)).toBe(true);
+    expect(bans.isBanned('user-3', T0)).toBe(true);
+  });
+});
+
+describe('BanList: options', () => {
+  it.each([
+    ['max 0', { max: 0 }],
+    ['max negative', { max: -1 }],
+    ['max a fraction', { max: 1.5 }],
+    ['max infinite', { max: Number.POSITIVE_INFINITY }],
+    ['windowMs 0', { windowMs: 0 }],
+    ['windowMs NaN', { windowMs: Number.NaN }],
+    ['windowMs negative', { windowMs: -1_000 }],
+  ])('refuses %s with a TypeError', (_name, options) => {
+    expect(() => new BanList({ max: 100, windowMs: WINDOW_MS, logger: silentLogger(), ...options })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,338 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, it, expect } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
+import { Registry } from 'prom-client';
+import {
+  AUTH_STREAM,
+  BanList,
+  Subjects,
+  connectNats,
+  encodeEvent,
+  ensureAuthStream,
+  serviceReadiness,
+  startBanSync,
+  startServiceBanSync,
+  type UserBannedPayload,
+  type UserUnbannedPayload,
+} from '@ticketing/common';
+import { capturingLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/common/testing';
+
+/** ACCESS_TOKEN_TTL (15m) + CLOCK_SKEW (30s). */
+const WINDOW_MS = 15 * 60_000 + 30_000;
+
+let server: NatsServer;
+let pub: NatsConnection;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+
+beforeEach(async () => {
+  // A publisher of each test's own: one that lived through an earlier test's outage may still be
+  // reconnecting.
+  pub = await connect({ servers: server.url });
+  const jsm = await jetstreamManager(pub);
+  await ensureAuthStream(jsm, { windowMs: WINDOW_MS });
+  // Each test starts from an empty stream, so what a sync replays is what that test published.
+  await jsm.streams.purge(AUTH_STREAM);
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await pub.close();
+  await server.start(); // an outage test may have left it stopped; a no-op when it runs
+});
+
+afterAll(async () => {
+  await server?.destroy();
+});
+
+function banEvent(userId: string, options: { version?: number; bannedAtMs?: number } = {}): UserBannedPayload {
+  return {
+    id: randomUUID(),
+    userId,
+    bannedAt: new Date(options.bannedAtMs ?? Date.now()).toISOString(),
+    reason: 'test',
+    version: options.version ?? 1,
+  };
+}
+
+function unbanEvent(userId: string, version: number): UserUnbannedPayload {
+  return { id: randomUUID(), userId, unbannedAt: new Date().toISOString(), version };
+}
+
+function publish(subject: string, data: Uint8Array, msgID: string = randomUUID(), nc: NatsConnection = pub): Promise<PubAck> {
+  return jetstream(nc).publish(subject, data, { msgID });
+}
+
+const publishBan = (event: UserBannedPayload) => publish(Subjects.UserBanned, encodeEvent(event), event.id);
+const publishUnban = (event: UserUnbannedPayload) => publish(Subjects.UserUnbanned, encodeEvent(event), event.id);
+
+/** A unique user id, so that nothing one test does can satisfy another's assertion. */
+const newUser = (label = 'user') => `${label}-${randomUUID()}`;
+
+/** The sum of a metric's values whose labels include `labels`. */
+async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values
+    .filter((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))
+    .reduce((sum, value) => sum + value.value, 0);
+}
+
+/** A NATS client and a ban sync on the private server, stopped and closed after the test. */
+function startSync(options: { now?: () => number; windowMs?: number } = {}) {
+  const registry = new Registry();
+  const { logger, lines } = capturingLogger();
+  const nats = connectNats({ url: server.url, name: 'ban-sync-test', logger, retryDelayMs: 50 });
+  // The list keeps the real clock and the full window: whatever the sync hands it is applied.
+  const bans = new BanList({ max: 1_000, windowMs: WINDOW_MS, logger });
+  const sync = startBanSync({ nats, bans, windowMs: options.windowMs ?? WINDOW_MS, logger, registry, retryDelayMs: 50, now: options.now });
+  cleanups.push(async () => {
+    await sync.stop();
+    await nats.close();
+  });
+  return { sync, bans, nats, registry, lines };
+}
+
+describe('startBanSync: replay', () => {
+  it('is ready at once on an empty stream', async () => {
+    const { sync, bans, registry } = startSync();
+    await sync.ready;
+    expect(sync.isCaughtUp()).toBe(true);
+    expect(bans.size).toBe(0);
+    expect(await metricValue(registry, 'ban_sync_caught_up')).toBe(1);
+  });
+
+  it('resolves ready only once every event of the window has been applied', async () => {
+    const bannedAtMs = Date.now();
+    const users = Array.from({ length: 50 }, (_, i) => newUser(`replay-${i}`));
+    for (const userId of users) await publishBan(banEvent(userId, { bannedAtMs }));
+
+    const { sync, bans, registry } = startSync();
+    expect(sync.isCaughtUp()).toBe(false);
+    // Counted the moment ready resolves, before the test goes on.
+    const bannedWhenReady = sync.ready.then(() => users.filter((userId) => bans.isBanned(userId, bannedAtMs)).length);
+    expect(await bannedWhenReady).toBe(50);
+    expect(sync.isCaughtUp()).toBe(true);
+    expect(await metricValue(registry, 'ban_events_applied_total', { subject: Subjects.UserBanned, result: 'applied' })).toBe(50);
+    expect(await metricValue(registry, 'ban_list_size')).toBe(50);
+  });
+
+  it('replays unbans too, in order', async () => {
+    const userId = newUser();
+    const bannedAtMs = Date.now();
+    await publishBan(banEvent(userId, { bannedAtMs, version: 1 }));
+    await publishUnban(unbanEvent(userId, 2));
+    const { sync, bans } = startSync();
+    await sync.ready;
+    expect(bans.isActive(userId)).toBe(false);
+    expect(bans.isBanned(userId, bannedAtMs)).toBe(true);
+    expect(bans.isBanned(userId, Date.now() + 1_000)).toBe(false);
+  });
+
+  it('replays from now - windowMs by the server timestamp, and no further back', async () => {
+    const jsm = await jetstreamManager(pub);
+    const before = newUser('before');
+    const inside = newUser('inside');
+    const ackBefore = await publishBan(banEvent(before));
+    const storedBefore = await jsm.streams.getMessage(AUTH_STREAM, { seq: ackBefore.seq });
+    const beforeMs = storedBefore!.time.getTime();
+    // The window opens 1 ms after the first event was stored; wait (on the clock, not a fixed
+    // sleep) until the next one is surely stored later than that.
+    await waitFor(() => Date.now() > beforeMs + 5, { timeoutMs: 1_000, intervalMs: 1, what: 'the clock to move' });
+    const ackInside = await publishBan(banEvent(inside));
+    const storedInside = await jsm.streams.getMessage(AUTH_STREAM, { seq: ackInside.seq });
+    expect(storedInside!.time.getTime()).toBeGreaterThan(beforeMs + 1);
+
+    const windowMs = 60_000;
+    const { sync, bans, registry } = startSync({ windowMs, now: () => beforeMs + 1 + windowMs });
+    await sync.ready;
+    expect(bans.isBanned(inside, Date.now() - 60_000)).toBe(true);
+    expect(bans.isBanned(before, Date.now() - 60_000)).toBe(false);
+    // Not even looked at: nothing was counted for it, expired or otherwise.
+    expect(await metricValue(registry, 'ban_events_applied_total')).toBe(1);
+  });
+
+  it('replays nothing when every event is older than the window', async () => {
+    const userId = newUser();
+    await publishBan(banEvent(userId));
+    const windowMs = 1_000;
+    const future = Date.now() + 60_000;
+    const { sync, bans, registry } = startSync({ windowMs, now: () => future });
+    await sync.ready;
+    expect(sync.isCaughtUp()).toBe(true);
+    expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(false);
+    expect(await metricValue(registry, 'ban_events_applied_total')).toBe(0);
+  });
+});
+
+describe('startBanSync: live events', () => {
+  it('applies bans and unbans published after ready', async () => {
+    const { sync, bans, registry } = startSync();
+    await sync.ready;
+    const userId = newUser();
+    const bannedAtMs = Date.now();
+    await publishBan(banEvent(userId, { bannedAtMs }));
+    await waitFor(() => bans.isBanned(userId, bannedAtMs), { timeoutMs: 5_000, what: 'the live ban' });
+    await publishUnban(unbanEvent(userId, 2));
+    await waitFor(() => !bans.isActive(userId), { timeoutMs: 5_000, what: 'the live unban' });
+    expect(bans.isBanned(userId, bannedAtMs)).toBe(true);
+    expect(await metricValue(registry, 'ban_events_applied_total', { subject: Subjects.UserUnbanned, result: 'applied' })).toBe(1);
+  });
+
+  it('skips and counts a malformed event, and applies the ones after it', async () => {
+    const first = newUser('first');
+    const after = newUser('after');
+    await publishBan(banEvent(first));
+    await publish(Subjects.UserBanned, new TextEncoder().encode('{ not json'));
+    await publish(Subjects.UserBanned, encodeEvent({ ...banEvent(newUser()), version: 0 }));
+    await publishBan(banEvent(after));
+
+    const { sync, bans, registry, lines } = startSync();
+    await sync.ready;
+    expect(bans.isBanned(first, Date.now() - 60_000)).toBe(true);
+    expect(bans.isBanned(after, Date.now() - 60_000)).toBe(true);
+    expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(2);
+    expect(await metricValue(registry, 'ban_events_applied_total')).toBe(2);
+    expect(lines().filter((line) => line.msg === 'skipping a malformed auth event')).toHaveLength(2);
+
+    // And live: a malformed event does not stop the sync either.
+    const live = newUser('live');
+    await publish(Subjects.UserUnbanned, new TextEncoder().encode('[]'));
+    await publishBan(banEvent(live));
+    await waitFor(() => bans.isBanned(live, Date.now() - 60_000), { timeoutMs: 5_000, what: 'the ban after a live malformed event' });
+    expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(3);
+  });
+
+  it('ignores an event on a subject it does not know, without calling it malformed', async () => {
+    const userId = newUser();
+    await publish('auth.user.sessions-revoked', encodeEvent(banEvent(userId)));
+    const after = newUser('after');
+    await publishBan(banEvent(after));
+
+    const { sync, bans, registry } = startSync();
+    await sync.ready;
+    expect(bans.isBanned(after, Date.now() - 60_000)).toBe(true);
+    expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(false);
+    expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(0);
+    expect(await metricValue(registry, 'ban_events_applied_total', { subject: 'auth.user.sessions-revoked' })).toBe(0);
+    expect(await metricValue(registry, 'ban_events_applied_total')).toBe(1);
+  });
+
+  it('sees an event republished with the same message id once (stream de-duplication)', async () => {
+    const event = banEvent(newUser());
+    const firstAck = await publishBan(event);
+    const secondAck = await publishBan(event);
+    expect(firstAck.duplicate).toBe(false);
+    expect(secondAck.duplicate).toBe(true);
+    expect(secondAck.seq).toBe(firstAck.seq);
+    expect((await (await jetstreamManager(pub)).streams.info(AUTH_STREAM)).state.messages).toBe(1);
+
+    const { sync, bans, registry } = startSync();
+    await sync.ready;
+    expect(bans.isBanned(event.userId, Date.parse(event.bannedAt))).toBe(true);
+    expect(await metricValue(registry, 'ban_events_applied_total', { result: 'applied' })).toBe(1);
+    expect(await metricValue(registry, 'ban_events_applied_total', { result: 'stale' })).toBe(0);
+  });
+
+  it('applies the same event under two message ids once, then calls it stale', async () => {
+    const event = banEvent(newUser());
+    await publish(Subjects.UserBanned, encodeEvent(event), randomUUID());
+    await publish(Subjects.UserBanned, encodeEvent(event), randomUUID());
+
+    const { sync, bans, registry } = startSync();
+    await sync.ready;
+    expect(bans.isBanned(event.userId, Date.parse(event.bannedAt))).toBe(true);
+    expect(await metricValue(registry, 'ban_events_applied_total', { subject: Subjects.UserBanned, result: 'applied' })).toBe(1);
+    expect(await metricValue(registry, 'ban_events_applied_total', { subject: Subjects.UserBanned, result: 'stale' })).toBe(1);
+  });
+});
+
+describe('startServiceBanSync', () => {
+  it('builds the list from the config and counts live entries pushed out by capacity', async () => {
+    const users = [newUser('a'), newUser('b'), newUser('c')];
+    for (const userId of users) await publishBan(banEvent(userId));
+    const registry = new Registry();
+    const { logger, lines } = capturingLogger();
+    const nats = connectNats({ url: server.url, name: 'service-ban-sync-test', logger, retryDelayMs: 50 });
+    const sync = startServiceBanSync({
+      config: { banCacheMax: 2, accessTokenTtlMs: 15 * 60_000, clockSkewMs: 30_000 },
+      nats,
+      logger,
+      registry,
+    });
+    cleanups.push(async () => {
+      await sync.stop();
+      await nats.close();
+    });
+    await sync.ready;
+    expect(sync.bans.size).toBe(2);
+    expect(await metricValue(registry, 'ban_list_early_evictions_total')).toBe(1);
+    expect(lines().filter((line) => line.level === 50 && line.userId === users[0])).toHaveLength(1);
+    expect(sync.bans.isBanned(users[2]!, Date.now() - 60_000)).toBe(true);
+  });
+});
+
+describe('startBanSync: NATS outages', () => {
+  it('applies a ban published after NATS restarted, without applying the old ones again', async () => {
+    const { sync, bans, nats, registry } = startSync();
+    const before = newUser('before');
+    await publishBan(banEvent(before));
+    await sync.ready;
+    await waitFor(() => bans.isBanned(before, Date.now() - 60_000), { timeoutMs: 5_000, what: 'the ban before the outage' });
+
+    await server.stop();
+    await waitFor(() => !nats.isConnected(), { timeoutMs: 10_000, what: 'the client to notice the outage' });
+    await server.start();
+
+    const after = banEvent(newUser('after'));
+    // A fresh publisher, as the auth service's relay would be; JetStream may need a moment after
+    // the port opens. The message id makes a retry of a publish that did get through harmless.
+    const publisher = await connect({ servers: server.url });
+    cleanups.push(() => publisher.close());
+    await waitFor(() => publish(Subjects.UserBanned, encodeEvent(after), after.id, publisher), { timeoutMs: 20_000, intervalMs: 100, what: 'a publish after the restart' });
+    await waitFor(() => bans.isBanned(after.userId, Date.now() - 60_000), { timeoutMs: 20_000, what: 'the ban after the restart' });
+    expect(await metricValue(registry, 'ban_events_applied_total', { result: 'applied' })).toBe(2);
+    expect(await metricValue(registry, 'ban_events_applied_total', { result: 'stale' })).toBe(0);
+  });
+
+  it('starts while NATS is down, says so, and catches up when it comes', async () => {
+    const userId = newUser();
+    await publishBan(banEvent(userId));
+    await server.stop();
+
+    const { sync, bans, nats, lines } = startSync();
+    const readiness = serviceReadiness({ db: { query: async () => undefined }, banSync: sync, nats });
+    await waitFor(() => lines().some((line) => line.msg === 'NATS unreachable; retrying in the background'), {
+      timeoutMs: 5_000,
+      what: 'the client to report NATS unreachable',
+    });
+    expect(sync.isCaughtUp()).toBe(false);
+    expect(nats.isConnected()).toBe(false);
+    expect(() => readiness.bans()).toThrow('NATS unreachable; ban list not caught up');
+
+    await server.start();
+    await waitFor(() => sync.isCaughtUp(), { timeoutMs: 20_000, what: 'the sync to catch up' });
+    await sync.ready;
+    expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(true);
+    expect(() => readiness.bans()).not.toThrow();
+  });
+
+  it('stops cleanly while NATS has never been reachable', async () => {
+    await server.stop();
+    const { sync, nats, lines } = startSync();
+    await waitFor(() => lines().some((line) => line.msg === 'NATS unreachable; retrying in the background'), {
+      timeoutMs: 5_000,
+      what: 'the client to report NATS unreachable',
+    });
+    await sync.stop();
+    await nats.close();
+    expect(sync.isCaughtUp()).toBe(false);
+    // Nothing after the stop may be reported as an error (an unhandled rejection would fail the run).
+    expect(lines().filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+});
