@@ -33,7 +33,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How long one publish may wait for NATS's acknowledgement, in ms. */
   publishTimeoutMs?: number;
+  /** Published rows older than this are deleted (hourly), in ms; they stay a while for audits. */
+  retentionMs?: number;
 }
+
+const PRUNE_EVERY_MS = 3_600_000;
 
 interface OutboxRow {
   id: string;
@@ -58,6 +62,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const intervalMs = options.intervalMs ?? 1_000;
   const batchSize = options.batchSize ?? 100;
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+  const retentionMs = options.retentionMs ?? 7 * 86_400_000;
+  let prunedAt = 0;
   const registers = options.registry ? [options.registry] : [];
   const published = new Counter({ name: 'outbox_published_total', help: 'Outbox events published to JetStream', registers });
   const failures = new Counter({ name: 'outbox_publish_failures_total', help: 'Outbox relay passes stopped by a failed publish', registers });
@@ -105,11 +111,18 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
+  async function prune(): Promise<void> {
+    if (Date.now() - prunedAt < PRUNE_EVERY_MS) return;
+    prunedAt = Date.now();
+    await db.query(`DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)`, [retentionMs / 1000]);
+  }
+
   async function pass(): Promise<number> {
     const count = { published: 0 };
     try {
       while (!stopped && (await relayBatch(count)));
       await measure();
+      await prune();
     } catch (err) {
       logger.warn({ err }, 'outbox relay pass failed; will retry');
     }

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { AUTH_STREAM, Subjects, type Database } from '@ticketing/common';
-import { sessionCookie, silentLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/common/testing';
+import { AUTH_STREAM, connectNats, Subjects, type Database } from '@ticketing/common';
+import { freePort, sessionCookie, silentLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/common/testing';
 import { enqueueEvent, startOutboxRelay } from '../src/outbox.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
@@ -112,6 +112,28 @@ describe('a relay that stopped between commit and publish', () => {
     const events = await streamEvents(auth.config.natsUrl);
     expect(events).toHaveLength(before);
     expect(events.filter((event) => event.msgId === id)).toHaveLength(1);
+  });
+
+  it('deletes published rows older than the retention, and keeps pending ones however old', async () => {
+    const [published, pending] = [randomUUID(), randomUUID()];
+    for (const id of [published, pending]) {
+      await auth.db.transaction((tx) => enqueueEvent(tx, { subject: Subjects.UserUnbanned, payload: { id, userId: randomUUID(), unbannedAt: new Date().toISOString(), version: 2 } }));
+    }
+    await auth.db.query("UPDATE outbox SET created_at = now() - interval '30 days' WHERE id = ANY($1)", [[published, pending]]);
+    await auth.db.query("UPDATE outbox SET published_at = now() - interval '8 days' WHERE id = $1", [published]);
+    // A relay whose NATS is unreachable: it only measures and prunes.
+    const unreachable = connectNats({ url: `nats://127.0.0.1:${await freePort()}`, name: 'unreachable', logger: silentLogger() });
+    const relay = startOutboxRelay({ db: auth.db, nats: unreachable, logger: silentLogger() });
+    try {
+      await waitFor(async () => {
+        const { rows } = await auth.db.query<{ id: string }>('SELECT id FROM outbox WHERE id = ANY($1)', [[published, pending]]);
+        return rows.length === 1 && rows[0]!.id === pending;
+      }, { what: 'the old published row to be pruned' });
+    } finally {
+      await relay.stop();
+      await unreachable.close();
+    }
+    await auth.db.query('DELETE FROM outbox WHERE id = $1', [pending]);
   });
 
   it('several relays at once publish every pending event exactly once, each user\'s events in order', async () => {
