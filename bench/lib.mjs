@@ -1,0 +1,162 @@
+// Shared by the bench scripts: argument parsing, statistics, service processes, and cleanup that
+// runs on success, on failure, on SIGINT/SIGTERM and on an overall deadline.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { freePort, waitFor } from '@ticketing/common/testing';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Reads `--name N` integer options; unknown flags are an error. */
+export function intArgs(defaults) {
+  const options = Object.fromEntries(Object.keys(defaults).map((name) => [name, { type: 'string' }]));
+  const { values } = parseArgs({ options, strict: true });
+  const out = {};
+  for (const [name, fallback] of Object.entries(defaults)) {
+    const text = values[name];
+    if (text === undefined) { out[name] = fallback; continue; }
+    if (!/^\d+$/.test(text) || Number(text) < 1) throw new TypeError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+    out[name] = Number(text);
+  }
+  return out;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function summarize(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    min: sorted[0],
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1],
+    mean: sorted.reduce((sum, v) => sum + v, 0) / sorted.length,
+  };
+}
+
+export const median = (values) => summarize(values).p50;
+export const round = (value, digits = 2) => Number(value.toFixed(digits));
+export const roundAll = (obj, digits = 2) => Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, typeof v === 'number' && k !== 'n' ? round(v, digits) : v]));
+
+export function machine() {
+  return { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', platform: process.platform };
+}
+
+/**
+ * Runs `main(cleanup)` where `cleanup.add(fn)` registers teardown steps (run last-in first-out).
+ * Teardown runs after `main` settles, on SIGINT/SIGTERM, and when `deadlineMs` passes; then the
+ * process exits (1 on any failure).
+ */
+export async function runBench(name, { deadlineMs }, main) {
+  const steps = [];
+  let tornDown;
+  const teardown = () => {
+    tornDown ??= (async () => {
+      let ok = true;
+      for (const step of steps.splice(0).reverse()) {
+        try {
+          await withTimeout(step(), 30_000, 'a cleanup step');
+        } catch (err) {
+          ok = false;
+          console.error(`${name}: cleanup failed: ${err?.message ?? err}`);
+        }
+      }
+      return ok;
+    })();
+    return tornDown;
+  };
+  const bail = async (why) => {
+    console.error(`${name}: ${why}; cleaning up`);
+    await teardown();
+    process.exit(1);
+  };
+  process.once('SIGINT', () => void bail('interrupted'));
+  process.once('SIGTERM', () => void bail('terminated'));
+  const deadline = setTimeout(() => void bail(`overall deadline of ${deadlineMs} ms passed`), deadlineMs);
+  let code = 0;
+  try {
+    await main({ add: (fn) => steps.push(fn) });
+  } catch (err) {
+    code = 1;
+    // After an interrupt or the deadline, the failure is only the teardown pulling things away.
+    if (tornDown === undefined) {
+      console.error(`${name}: FAILED: ${err?.stack ?? err}`);
+      if (err?.cause) console.error('cause:', err.cause);
+    }
+  }
+  if (!(await teardown())) code = 1;
+  clearTimeout(deadline);
+  process.exit(code);
+}
+
+export function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Starts `node <service>/dist/main.js` on a free port with `env` (plus PATH) and resolves once
+ * `/healthz/ready` answers 200. `stop()` sends SIGTERM, and SIGKILL if it has not exited in 15 s.
+ */
+export async function startService(name, env) {
+  const main = `${REPO_ROOT}${name}/dist/main.js`;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npx tsc -b first`);
+  const port = await freePort();
+  let output = '';
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk) => { output = (output + chunk.toString()).slice(-64_000); };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const url = `http://127.0.0.1:${port}`;
+  const service = {
+    name,
+    url,
+    pid: child.pid,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output}`);
+      const res = await fetch(`${url}/healthz/ready`);
+      await res.arrayBuffer();
+      return res.status === 200;
+    }, { timeoutMs: 30_000, what: `${name} to be ready` });
+  } catch (err) {
+    await service.stop();
+    throw err;
+  }
+  return service;
+}
+
+/** The `session=...` pair a fetch response set. */
+export function sessionCookieOf(res) {
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('session='));
+  if (!cookie) throw new Error(`response ${res.status} set no session cookie`);
+  return cookie.split(';')[0];
+}

@@ -1,0 +1,170 @@
+// Ban propagation latency, end to end, with the built services as real processes:
+// admin bans a user on auth -> outbox relay -> JetStream -> orders' ban list -> orders answers 403.
+//
+//   node bench/propagation.mjs [--bans 200]
+//
+// Needs `npx tsc -b` first, nats-server on the PATH and PostgreSQL on 127.0.0.1:5432 (user
+// postgres, trust). Everything it starts (nats-server, two services, two databases) is private
+// to the run and removed at the end.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { createTokenKey, createTokenSigner } from '@ticketing/common';
+import { createTestDatabase, startNatsServer, waitFor } from '@ticketing/common/testing';
+import { intArgs, machine, round, roundAll, runBench, sessionCookieOf, startService, summarize } from './lib.mjs';
+
+const { bans: N } = intArgs({ bans: 200 });
+const POLL_LIMIT_MS = 10_000;
+const ACCESS_TOKEN_TTL_MS = 15 * 60_000;
+
+await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1_000) }, async (cleanup) => {
+  const jwtKey = randomBytes(32).toString('hex');
+  const adminEmail = 'bench-admin@example.com';
+
+  const nats = await startNatsServer();
+  cleanup.add(() => nats.destroy());
+  const authDb = await createTestDatabase();
+  cleanup.add(() => authDb.drop());
+  const ordersDb = await createTestDatabase();
+  cleanup.add(() => ordersDb.drop());
+
+  const common = { JWT_KEY: jwtKey, NATS_URL: nats.url, LOG_LEVEL: 'warn' };
+  // Started one after the other so each cleanup step is registered as soon as its process exists.
+  const auth = await startService('auth', { ...common, DATABASE_URL: authDb.url, ADMIN_EMAILS: adminEmail, AUTH_RATE_LIMIT: '100' });
+  cleanup.add(() => auth.stop());
+  const orders = await startService('orders', { ...common, DATABASE_URL: ordersDb.url });
+  cleanup.add(() => orders.stop());
+
+  // The admin signs up through the API (the only scrypt hash of the run).
+  const signup = await fetch(`${auth.url}/api/users/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: adminEmail, password: 'bench-admin-password' }),
+  });
+  const admin = await signup.json();
+  if (signup.status !== 201 || admin.role !== 'admin') throw new Error(`admin signup: ${signup.status} ${JSON.stringify(admin)}`);
+  const adminCookie = sessionCookieOf(signup);
+
+  // Bench setup only: N users straight into auth's database, reusing the admin's hash.
+  const db = new pg.Client({ connectionString: authDb.url });
+  await db.connect();
+  cleanup.add(() => db.end());
+  const { rows: [{ password_hash: hash }] } = await db.query('SELECT password_hash FROM users WHERE id = $1', [admin.id]);
+  const emails = Array.from({ length: N }, (_, i) => `bench-user-${i}@example.com`);
+  const { rows: users } = await db.query(
+    `INSERT INTO users (email, password_hash, role) SELECT e, $2, 'user' FROM unnest($1::text[]) AS e RETURNING id, email, role`,
+    [emails, hash],
+  );
+  if (users.length !== N) throw new Error(`inserted ${users.length} users, wanted ${N}`);
+  const signer = createTokenSigner({ key: createTokenKey(jwtKey), ttlMs: ACCESS_TOKEN_TTL_MS });
+  for (const user of users) user.token = signer.sign(user);
+
+  const listOrders = async (token) => {
+    const res = await fetch(`${orders.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+    const body = await res.text();
+    return { status: res.status, body };
+  };
+
+  // Every token works on orders before any ban (also warms up both processes and the connections).
+  for (const user of users) {
+    const { status, body } = await listOrders(user.token);
+    if (status !== 200) throw new Error(`user ${user.id} got ${status} before its ban: ${body}`);
+  }
+
+  // Baseline, same run, same client: a plain authenticated GET /api/orders round trip.
+  const roundTrips = [];
+  for (let i = 0; i < N; i++) {
+    const token = users[i % N].token;
+    const t = performance.now();
+    const { status } = await listOrders(token);
+    roundTrips.push(performance.now() - t);
+    if (status !== 200) throw new Error(`baseline request got ${status}`);
+  }
+
+  // One ban at a time: t0 before the ban request, t1 when it answered, t2 the first 403 from orders.
+  const fromRequest = [];
+  const fromAnswer = [];
+  const banRequest = [];
+  const pollsPerBan = [];
+  const missed = [];
+  for (const user of users) {
+    const t0 = performance.now();
+    const res = await fetch(`${auth.url}/api/admin/users/${user.id}/ban`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: adminCookie },
+      body: JSON.stringify({ reason: 'bench' }),
+    });
+    const body = await res.json();
+    const t1 = performance.now();
+    if (res.status !== 200 || body.banned !== true) throw new Error(`ban of ${user.id}: ${res.status} ${JSON.stringify(body)}`);
+    let t2;
+    let polls = 0;
+    while (performance.now() - t1 < POLL_LIMIT_MS) {
+      polls++;
+      const { status, body: answer } = await listOrders(user.token);
+      if (status === 403) {
+        t2 = performance.now();
+        if (!answer.includes('User is banned')) throw new Error(`403 without "User is banned": ${answer}`);
+        break;
+      }
+      if (status !== 200) throw new Error(`orders answered ${status} while waiting for the ban: ${answer}`);
+    }
+    pollsPerBan.push(polls);
+    banRequest.push(t1 - t0);
+    if (t2 === undefined) {
+      missed.push(user.id);
+      continue;
+    }
+    fromRequest.push(t2 - t0);
+    fromAnswer.push(t2 - t1);
+  }
+
+  // Cross-check with the services' own view: every ban was published and applied once.
+  const metric = async (service, name) => {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line === undefined ? undefined : Number(line.split(' ').pop());
+  };
+  const published = await waitFor(async () => ((await metric(auth, 'outbox_published_total')) === N ? N : 0), { timeoutMs: 10_000, what: 'auth to report every event published' })
+    .catch(() => undefined);
+  const banListSize = await metric(orders, 'ban_list_size');
+  // LOG_LEVEL=warn: anything the services logged is worth a look.
+  const logged = (service) => service.output().split('\n').filter((line) => line.trim() !== '');
+  const serviceLog = { auth: logged(auth), orders: logged(orders) };
+
+  const rtt = summarize(roundTrips);
+  const total = summarize(fromRequest);
+  const after = summarize(fromAnswer);
+  const req = summarize(banRequest);
+  const polls = summarize(pollsPerBan);
+  const ms = (s) => `p50 ${s.p50.toFixed(2)}  p90 ${s.p90.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(2)} ms`;
+  console.log(`propagation: ${N} bans, one at a time (auth + orders processes, private nats-server, PostgreSQL)`);
+  console.log(`  ban request -> refused everywhere (t2-t0): ${ms(total)}`);
+  console.log(`  after the ban answered          (t2-t1): ${ms(after)}`);
+  console.log(`  ban request itself               (t1-t0): ${ms(req)}`);
+  console.log(`  polls per ban until 403: p50 ${polls.p50}  max ${polls.max}`);
+  console.log(`  baseline GET /api/orders round trip (${rtt.n}): p50 ${rtt.p50.toFixed(2)}  p99 ${rtt.p99.toFixed(2)} ms`);
+  console.log(`  ratio p50 propagation / p50 round trip: ${(total.p50 / rtt.p50).toFixed(1)}x (t2-t0), ${(after.p50 / rtt.p50).toFixed(1)}x (t2-t1)`);
+  console.log(`  check: outbox_published_total ${published ?? 'NOT ' + N}, orders ban_list_size ${banListSize}, missed ${missed.length}`);
+  console.log(`  warn/error log lines: auth ${serviceLog.auth.length}, orders ${serviceLog.orders.length}`);
+  for (const [name, lines] of Object.entries(serviceLog)) for (const line of lines.slice(0, 5)) console.log(`    ${name}: ${line.slice(0, 300)}`);
+
+  const ok = missed.length === 0 && published === N && banListSize === N;
+  console.log(JSON.stringify({
+    bench: 'propagation',
+    ok,
+    bans: N,
+    ms: {
+      banToRefused: roundAll(total, 3),
+      afterBanAnswered: roundAll(after, 3),
+      banRequest: roundAll(req, 3),
+      baselineRoundTrip: roundAll(rtt, 3),
+    },
+    ratio: { p50BanToRefusedOverRoundTrip: round(total.p50 / rtt.p50, 2), p50AfterAnsweredOverRoundTrip: round(after.p50 / rtt.p50, 2) },
+    pollsPerBan: { p50: polls.p50, max: polls.max },
+    missed: missed.length,
+    serviceLogLines: { auth: serviceLog.auth.length, orders: serviceLog.orders.length },
+    machine: machine(),
+  }));
+  if (!ok) throw new Error(`${missed.length} bans not refused within ${POLL_LIMIT_MS} ms, published ${published}, ban_list_size ${banListSize}`);
+});
