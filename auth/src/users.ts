@@ -84,12 +84,13 @@ export async function findUserByEmail(db: Queryable, email: string): Promise<Use
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The user with this id; `null` when there is none (or the id is not even a UUID). `forUpdate`
- * locks the row until the caller's transaction ends.
+ * The user with this id; `null` when there is none (or the id is not even a UUID). `lock` locks
+ * the row (`FOR UPDATE` or `FOR SHARE`) until the caller's transaction ends.
  */
-export async function findUserById(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<UserRecord | null> {
+export async function findUserById(db: Queryable, id: string, options: { lock?: 'update' | 'share' } = {}): Promise<UserRecord | null> {
   if (!UUID.test(id)) return null;
-  const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  const lock = options.lock === undefined ? '' : ` FOR ${options.lock.toUpperCase()}`;
+  const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1${lock}`, [id]);
   return rows[0] ? toRecord(rows[0]) : null;
 }
 

@@ -4,7 +4,8 @@ import request from 'supertest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { AUTH_STREAM } from '@ticketing/common';
-import { sessionCookie, waitFor } from '@ticketing/common/testing';
+import jwt from 'jsonwebtoken';
+import { jwtFromCookie, sessionCookie, waitFor } from '@ticketing/common/testing';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 let auth: TestAuth;
@@ -88,6 +89,23 @@ describe('POST /api/admin/users/:id/ban and /unban', () => {
     expect(wrong.status).toBe(400);
   });
 
+  it('a signin racing a ban either is refused or gets a token issued at or before bannedAt', async () => {
+    for (let round = 0; round < 3; round++) {
+      const user = await newUser(`race${round}@example.com`);
+      const [signin, banned] = await Promise.all([
+        request(auth.app).post('/api/users/signin').send({ email: `race${round}@example.com`, password: 'password1' }),
+        ban(user.id),
+      ]);
+      expect(banned.status).toBe(200);
+      if (signin.status === 200) {
+        const { iat } = jwt.decode(jwtFromCookie(sessionCookie(signin))) as { iat: number };
+        expect(iat * 1000).toBeLessThanOrEqual(Date.parse(banned.body.bannedAt));
+      } else {
+        expect(signin.status).toBe(403);
+      }
+    }
+  });
+
   it('banning a banned user and unbanning an unbanned one change nothing and publish nothing', async () => {
     const user = await newUser('twice@example.com');
     expect((await unban(user.id)).body.banned).toBe(false);
@@ -124,7 +142,7 @@ describe('POST /api/admin/users/:id/ban and /unban', () => {
     expect(malformed.body.errors).toContainEqual({ message: 'User id must be a UUID', field: 'id' });
     expect((await unban('1 OR 1=1')).status).toBe(400);
     const target = await newUser('reasons@example.com');
-    for (const body of [{}, { reason: '' }, { reason: '   ' }, { reason: 42 }, { reason: 'x'.repeat(501) }]) {
+    for (const body of [{}, { reason: '' }, { reason: '   ' }, { reason: 42 }, { reason: 'x'.repeat(501) }, { reason: 'nul \u0000 byte' }]) {
       const res = await ban(target.id, body);
       expect(res.status).toBe(400);
       expect(res.body.errors[0].field).toBe('reason');
@@ -177,5 +195,38 @@ describe('metrics', () => {
     expect(value('ban_sync_caught_up')).toBe('1');
     expect(value('nats_connected')).toBe('1');
     expect(res.text).toMatch(/^ban_events_applied_total\{subject="auth.user.banned",result="applied"[^}]*\} [1-9]/m);
+  });
+});
+
+describe('an admin banned in the database, before the ban list knows', () => {
+  it('loses admin rights on auth at once, and can never unban themself', async () => {
+    // No relay: the ban commits but its event is never published, so only the database knows.
+    const isolated = await startAuth({ ADMIN_EMAILS: 'a@example.com,b@example.com' }, { relay: false });
+    try {
+      const signup = async (email: string) => {
+        const res = await request(isolated.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
+        return { id: res.body.id as string, cookie: sessionCookie(res) };
+      };
+      const [a, b] = [await signup('a@example.com'), await signup('b@example.com')];
+      const selfUnban = await request(isolated.app).post(`/api/admin/users/${a.id}/unban`).set('Cookie', a.cookie);
+      expect(selfUnban.status).toBe(403);
+      expect(selfUnban.body).toEqual({ errors: [{ message: 'Admins cannot unban themselves' }] });
+
+      await request(isolated.app).post(`/api/admin/users/${a.id}/ban`).set('Cookie', b.cookie).send({ reason: 'rogue' }).expect(200);
+      expect(isolated.deps.banSync.bans.isBanned(a.id, Date.now())).toBe(false);
+      for (const req of [
+        request(isolated.app).post(`/api/admin/users/${a.id}/unban`),
+        request(isolated.app).post(`/api/admin/users/${b.id}/ban`).send({ reason: 'revenge' }),
+        request(isolated.app).get('/api/admin/users'),
+      ]) {
+        const res = await req.set('Cookie', a.cookie);
+        expect(res.status).toBe(403);
+        expect(res.body).toEqual({ errors: [{ message: 'User is banned' }] });
+      }
+      const banned = await request(isolated.app).get('/api/admin/users?banned=true').set('Cookie', b.cookie);
+      expect(banned.body.map((user: { id: string }) => user.id)).toEqual([a.id]);
+    } finally {
+      await isolated.close();
+    }
   });
 });

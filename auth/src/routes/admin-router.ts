@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import {
-  ForbiddenError, NotFoundError, requireAuth, requireRole, Subjects, validateRequest,
+  ForbiddenError, NotFoundError, requireAuth, requireRole, Subjects, UserBannedError, validateRequest,
   type BanChecker, type Database,
 } from '@ticketing/common';
 import { enqueueEvent, newEventId } from '../outbox.js';
@@ -13,7 +13,8 @@ const banBody = z.object({
     .string({ error: 'A reason is required' })
     .trim()
     .min(1, { error: 'A reason is required' })
-    .max(500, { error: 'The reason must be at most 500 characters' }),
+    .max(500, { error: 'The reason must be at most 500 characters' })
+    .refine((reason) => !reason.includes('\0'), { error: 'The reason must not contain NUL characters' }),
 });
 const listQuery = z.object({
   banned: z.enum(['true', 'false'], { error: 'banned must be true or false' }).optional().transform((value) => (value === undefined ? undefined : value === 'true')),
@@ -37,7 +38,17 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   const { db } = deps;
   const now = deps.now ?? Date.now;
   const router = Router();
-  router.use('/api/admin', requireAuth({ bans: deps.bans }), requireRole('admin'));
+  router.use('/api/admin', requireAuth({ bans: deps.bans }), requireRole('admin'), async (req, _res, next) => {
+    // Auth owns the users, so it need not wait for its own ban event: the caller must be an
+    // unbanned admin in the database too, or a just-banned admin could unban themself.
+    const caller = await findUserById(db, req.currentUser!.id);
+    if (caller === null || caller.role !== 'admin') throw new ForbiddenError();
+    if (caller.bannedAt !== null) {
+      req.session = null;
+      throw new UserBannedError();
+    }
+    next();
+  });
 
   router.get('/api/admin/users', validateRequest({ query: listQuery }), async (req, res) => {
     const filter = req.query as unknown as z.infer<typeof listQuery>;
@@ -49,7 +60,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     const { reason } = req.body as z.infer<typeof banBody>;
     if (id === req.currentUser!.id) throw new ForbiddenError('Admins cannot ban themselves');
     const { user, changed } = await db.transaction(async (tx) => {
-      const current = await findUserById(tx, id, { forUpdate: true });
+      const current = await findUserById(tx, id, { lock: 'update' });
       if (current === null) throw new NotFoundError('User not found');
       if (current.bannedAt !== null) return { user: current, changed: false };
       const bannedAt = new Date(now());
@@ -66,8 +77,9 @@ export function adminRouter(deps: AdminRouterDeps): Router {
 
   router.post('/api/admin/users/:id/unban', validateRequest({ params: userParams }), async (req, res) => {
     const id = req.params.id as string;
+    if (id === req.currentUser!.id) throw new ForbiddenError('Admins cannot unban themselves');
     const { user, changed } = await db.transaction(async (tx) => {
-      const current = await findUserById(tx, id, { forUpdate: true });
+      const current = await findUserById(tx, id, { lock: 'update' });
       if (current === null) throw new NotFoundError('User not found');
       if (current.bannedAt === null) return { user: current, changed: false };
       const unbanned = await setBan(tx, id, null);

@@ -40,11 +40,15 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     const user = await findUserByEmail(db, email);
     const valid = user === null ? await hasher.verifyNothing(password) : await hasher.verify(password, user.passwordHash);
     if (user === null || !valid) throw new HttpError('INVALID_CREDENTIALS');
-    // Read again after the slow hash, so a ban committed meanwhile is seen before a token is made.
-    const current = await findUserById(db, user.id);
-    if (current === null) throw new HttpError('INVALID_CREDENTIALS');
-    if (current.bannedAt !== null) throw new UserBannedError();
-    req.session = { jwt: signer.sign(current) };
+    // Read again after the slow hash, holding a share lock while the token is made: a ban waits for
+    // it (so its bannedAt is not before this token's iat), and a ban committed meanwhile is seen.
+    const { current, jwt } = await db.transaction(async (tx) => {
+      const fresh = await findUserById(tx, user.id, { lock: 'share' });
+      if (fresh === null) throw new HttpError('INVALID_CREDENTIALS');
+      if (fresh.bannedAt !== null) throw new UserBannedError();
+      return { current: fresh, jwt: signer.sign(fresh) };
+    });
+    req.session = { jwt };
     res.json(toPublicUser(current));
   });
 
