@@ -2,33 +2,31 @@ import type { ErrorRequestHandler } from 'express';
 import { HttpError } from './errors.js';
 import type { Logger } from './logger.js';
 
-/** Errors raised by express's body parsers carry a `type`; these are the caller's fault. */
-interface BodyParserError {
-  type: string;
-  status?: number;
-}
-
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string'
-    && typeof (err as { status?: unknown }).status === 'number';
+/**
+ * Express, its body parsers and its router raise errors that carry a 4xx `status` (or `statusCode`)
+ * for the caller's mistakes: a malformed body, a bad `Content-Encoding`, a malformed path.
+ */
+function clientStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
 }
 
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
-  if (isBodyParserError(err)) {
-    if (err.type === 'entity.parse.failed') return new HttpError('INVALID_JSON', { cause: err });
-    if (err.type === 'entity.too.large') return new HttpError('BODY_TOO_LARGE', { cause: err });
-    if (err.status !== undefined && err.status >= 400 && err.status < 500) {
-      return new HttpError('BAD_REQUEST', { cause: err });
-    }
-  }
-  return undefined;
+  const status = clientStatus(err);
+  if (status === undefined) return undefined;
+  const type = (err as { type?: unknown }).type;
+  if (type === 'entity.parse.failed') return new HttpError('INVALID_JSON', { cause: err });
+  if (status === 413) return new HttpError('BODY_TOO_LARGE', { cause: err });
+  return new HttpError('BAD_REQUEST', { cause: err });
 }
 
 /**
- * The last middleware of every service. An {@link HttpError} (or a body-parser error, which is the
- * caller's fault) keeps its status; anything else is a 500 whose body says nothing about internals
- * and whose cause is logged.
+ * The last middleware of every service. An {@link HttpError} keeps its status, and an error that
+ * express marked as the caller's (a 4xx `status`) is a 400 (413 for a body too large); anything
+ * else is a 500 whose body says nothing about internals and whose cause is logged.
  *
  * @example
  * app.use(errorHandler({ logger }));

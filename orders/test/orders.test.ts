@@ -117,6 +117,26 @@ describe('reading and cancelling', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('answers 400, not 500, to a malformed percent-encoding in the path and a body that is not the gzip it claims', async () => {
+    for (const path of ['/api/orders/%E0%A4%A', '/api/orders/%ZZ/cancel']) {
+      const res = await request(orders.app).get(path).set('Cookie', alice);
+      const post = await request(orders.app).post(path).set('Cookie', alice);
+      for (const answer of [res, post]) {
+        expect(answer.status).toBe(400);
+        expect(answer.body).toEqual({ errors: [{ message: 'Bad request' }] });
+      }
+    }
+    const gzip = await request(orders.app).post('/api/orders').set('Cookie', alice)
+      .set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('{"ticketId":"t"}');
+    expect(gzip.status).toBe(400);
+    const unknownEncoding = await request(orders.app).post('/api/orders').set('Cookie', alice)
+      .set('Content-Type', 'application/json').set('Content-Encoding', 'br2').send('{"ticketId":"t"}');
+    expect(unknownEncoding.status).toBe(400);
+    const charset = await request(orders.app).post('/api/orders').set('Cookie', alice)
+      .set('Content-Type', 'application/json; charset=klingon').send('{"ticketId":"t"}');
+    expect(charset.status).toBe(400);
+  });
+
   it('lets only the owner cancel, once', async () => {
     const byBob = await request(orders.app).post(`/api/orders/${aliceOrder}/cancel`).set('Cookie', bob);
     expect(byBob.status).toBe(404);
