@@ -16,8 +16,13 @@ export interface BanSync {
 export interface BanSyncOptions {
   nats: NatsClient;
   bans: BanList;
-  /** `ACCESS_TOKEN_TTL + CLOCK_SKEW` in ms: the replay starts this far back. */
+  /** `ACCESS_TOKEN_TTL + CLOCK_SKEW` in ms: how long after a ban its entry is needed. */
   windowMs: number;
+  /**
+   * `CLOCK_SKEW` in ms: the replay starts `windowMs + clockSkewMs` back (it is read against the NATS
+   * server's clock), and an event dated more than this after the stream stored it is refused.
+   */
+  clockSkewMs?: number;
   logger: Logger;
   registry?: Registry;
   /** Pause before consuming again after a failure, in ms. */
@@ -55,6 +60,7 @@ export function startBanSync(options: BanSyncOptions): BanSync {
   const { nats, bans, windowMs, logger } = options;
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
+  const clockSkewMs = options.clockSkewMs ?? 30_000;
   const state = { caughtUp: false, lagSeconds: 0 };
   const metrics = counters(options.registry, bans, state);
   let stopped = false;
@@ -80,6 +86,11 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     try {
       const event = parseAuthEvent(msg.subject, msg.data);
       const { payload } = event;
+      // A date from the future would keep an entry (or a tombstone) alive past its window.
+      const eventAtMs = Date.parse(event.subject === Subjects.UserBanned ? event.payload.bannedAt : event.payload.unbannedAt);
+      if (eventAtMs > msg.info.timestampNanos / 1e6 + clockSkewMs) {
+        throw new MalformedEventError(msg.subject, 'dated after the stream stored it');
+      }
       result = event.subject === Subjects.UserBanned
         ? bans.ban({ userId: payload.userId, bannedAt: new Date(event.payload.bannedAt), version: payload.version })
         : bans.unban({ userId: payload.userId, unbannedAt: new Date(event.payload.unbannedAt), version: payload.version });
@@ -101,7 +112,7 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     // After an interruption, resume right after the last event seen; the first time, replay the window.
     const from: Partial<OrderedConsumerOptions> = lastSeq > 0
       ? { opt_start_seq: lastSeq + 1 }
-      : { opt_start_time: new Date(now() - windowMs).toISOString() };
+      : { opt_start_time: new Date(now() - windowMs - clockSkewMs).toISOString() };
     const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserEvents, ...from });
     if ((await consumer.info(true)).num_pending === 0) caughtUp();
     messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
@@ -179,7 +190,7 @@ export function startServiceBanSync(options: {
     registers: registry ? [registry] : [],
   });
   const bans = new BanList({ max: config.banCacheMax, windowMs, logger, now, onEarlyEviction: () => early.inc() });
-  return startBanSync({ nats: options.nats, bans, windowMs, logger, registry, now });
+  return startBanSync({ nats: options.nats, bans, windowMs, clockSkewMs: config.clockSkewMs, logger, registry, now });
 }
 
 /**

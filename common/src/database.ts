@@ -30,7 +30,7 @@ export function isConnectionError(err: unknown): boolean {
   if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
   const message = (err as { message?: unknown }).message;
   return typeof message === 'string'
-    && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+    && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(message);
 }
 
 async function unavailableOnDisconnect<T>(work: () => Promise<T>): Promise<T> {
@@ -54,7 +54,11 @@ export function redactUrl(url: string): string {
 }
 
 function postgres(url: string, logger: Logger): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  // keepAlive and query_timeout turn a silently dropped connection into an error (then a 503)
+  // instead of a request that hangs until TCP gives up.
+  const pool = new pg.Pool({
+    connectionString: url, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000, keepAlive: true, query_timeout: 15_000,
+  });
   // An idle client losing its server emits here; without a listener the process would crash.
   pool.on('error', (err) => logger.warn({ err }, 'database connection lost'));
   const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({

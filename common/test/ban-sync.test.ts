@@ -84,13 +84,13 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
 }
 
 /** A NATS client and a ban sync on the private server, stopped and closed after the test. */
-function startSync(options: { now?: () => number; windowMs?: number } = {}) {
+function startSync(options: { now?: () => number; windowMs?: number; clockSkewMs?: number } = {}) {
   const registry = new Registry();
   const { logger, lines } = capturingLogger();
   const nats = connectNats({ url: server.url, name: 'ban-sync-test', logger, retryDelayMs: 50 });
   // The list keeps the real clock and the full window: whatever the sync hands it is applied.
   const bans = new BanList({ max: 1_000, windowMs: WINDOW_MS, logger });
-  const sync = startBanSync({ nats, bans, windowMs: options.windowMs ?? WINDOW_MS, logger, registry, retryDelayMs: 50, now: options.now });
+  const sync = startBanSync({ nats, bans, windowMs: options.windowMs ?? WINDOW_MS, clockSkewMs: options.clockSkewMs, logger, registry, retryDelayMs: 50, now: options.now });
   cleanups.push(async () => {
     await sync.stop();
     await nats.close();
@@ -134,7 +134,7 @@ describe('startBanSync: replay', () => {
     expect(bans.isBanned(userId, Date.now() + 1_000)).toBe(false);
   });
 
-  it('replays from now - windowMs by the server timestamp, and no further back', async () => {
+  it('replays from now - windowMs - clockSkewMs by the server timestamp, and no further back', async () => {
     const jsm = await jetstreamManager(pub);
     const before = newUser('before');
     const inside = newUser('inside');
@@ -149,7 +149,8 @@ describe('startBanSync: replay', () => {
     expect(storedInside!.time.getTime()).toBeGreaterThan(beforeMs + 1);
 
     const windowMs = 60_000;
-    const { sync, bans, registry } = startSync({ windowMs, now: () => beforeMs + 1 + windowMs });
+    const clockSkewMs = 30_000;
+    const { sync, bans, registry } = startSync({ windowMs, clockSkewMs, now: () => beforeMs + 1 + windowMs + clockSkewMs });
     await sync.ready;
     expect(bans.isBanned(inside, Date.now() - 60_000)).toBe(true);
     expect(bans.isBanned(before, Date.now() - 60_000)).toBe(false);
@@ -162,7 +163,7 @@ describe('startBanSync: replay', () => {
     await publishBan(banEvent(userId));
     const windowMs = 1_000;
     const future = Date.now() + 60_000;
-    const { sync, bans, registry } = startSync({ windowMs, now: () => future });
+    const { sync, bans, registry } = startSync({ windowMs, clockSkewMs: 1_000, now: () => future });
     await sync.ready;
     expect(sync.isCaughtUp()).toBe(true);
     expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(false);
@@ -206,6 +207,21 @@ describe('startBanSync: live events', () => {
     await publishBan(banEvent(live));
     await waitFor(() => bans.isBanned(live, Date.now() - 60_000), { timeoutMs: 5_000, what: 'the ban after a live malformed event' });
     expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(3);
+  });
+
+  it('refuses an event dated more than the clock skew after the stream stored it', async () => {
+    const future = newUser('future');
+    const unbanned = newUser('tombstone');
+    await publishBan(banEvent(future, { bannedAtMs: Date.now() + 3_600_000 }));
+    await publish(Subjects.UserUnbanned, encodeEvent({ id: randomUUID(), userId: unbanned, unbannedAt: '9999-01-01T00:00:00Z', version: 2 ** 31 }));
+    await publishBan(banEvent(unbanned));
+
+    const { sync, bans, registry } = startSync({ clockSkewMs: 30_000 });
+    await sync.ready;
+    expect(bans.isBanned(future, Date.now())).toBe(false);
+    // No immortal tombstone: the real ban after it still applies.
+    expect(bans.isBanned(unbanned, Date.now() - 60_000)).toBe(true);
+    expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(2);
   });
 
   it('ignores an event on a subject it does not know, without calling it malformed', async () => {
