@@ -49,8 +49,9 @@ interface OutboxRow {
  * Publishes the outbox to JetStream: pending rows in order, each with its event id as message id
  * (so a row published twice is dropped by the stream), then marks them published. Runs at
  * start, after each kick, and every `intervalMs`, so an event whose publish was interrupted (a
- * crash, a NATS outage) goes out later and is never lost. Replicas can relay at once: each claims
- * rows with `FOR UPDATE SKIP LOCKED`.
+ * crash, a NATS outage) goes out later and is never lost. Replicas can run relays at once: one
+ * publishes at a time (a transaction-scoped advisory lock), in commit order, and rows are claimed
+ * with `FOR UPDATE SKIP LOCKED`.
  *
  * @example
  * const relay = startOutboxRelay({ db, nats, logger });
@@ -89,6 +90,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!nats.isConnected()) return false;
     const js = jetstream(await nats.connection(), { timeout: publishTimeoutMs });
     const relay = async (tx: Queryable): Promise<boolean> => {
+      // One relay at a time keeps the stream in commit order (a user's unban never overtakes its
+      // ban); the others skip this pass, and SKIP LOCKED keeps them off claimed rows regardless.
+      if (db.kind === 'postgres') {
+        const { rows: [turn] } = await tx.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock(hashtext('outbox_relay')) AS ok");
+        if (!turn!.ok) return false;
+      }
       const { rows } = await tx.query<OutboxRow>(
         `SELECT id, subject, payload FROM outbox WHERE published_at IS NULL
           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,

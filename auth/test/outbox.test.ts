@@ -159,5 +159,9 @@ describe('a relay that stopped between commit and publish', () => {
     const events = (await streamEvents(auth.config.natsUrl)).slice(before);
     expect(events).toHaveLength(200);
     expect(new Set(events.map((event) => event.msgId)).size).toBe(200);
+    // In commit order: every user's versions arrive 1, 2, ... 10.
+    for (const userId of users) {
+      expect(events.filter((event) => event.payload.userId === userId).map((event) => event.payload.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    }
   });
 });
