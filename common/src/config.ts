@@ -53,7 +53,7 @@ export function configReader(env: Env) {
       let ms: number;
       try {
         ms = parseDuration(text);
-      } catch (err) {
+      } catch {
         throw new ConfigError(name, `must be a duration such as 30s, 15m or 24h, got ${JSON.stringify(text)}`);
       }
       if (options.minMs !== undefined && ms < options.minMs) throw new ConfigError(name, `must be at least ${options.minMs}ms`);

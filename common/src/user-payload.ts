@@ -15,7 +15,6 @@ export interface UserPayload {
 
 declare global {
   // Express merges its Request type from this global namespace.
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Set by `currentUser` when the request carries a valid access token. */
