@@ -69,6 +69,7 @@ export function startBanSync(options: BanSyncOptions): BanSync {
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => { markReady = resolve; });
   let lastSeq = 0;
+  let streamCreated: string | undefined;
 
   function caughtUp(): void {
     if (state.caughtUp) return;
@@ -108,7 +109,16 @@ export function startBanSync(options: BanSyncOptions): BanSync {
   /** Consumes until stopped or interrupted; true when a reconnect interrupted it (resume at once). */
   async function consumeOnce(): Promise<boolean> {
     const nc = await nats.connection();
-    await ensureAuthStream(await jetstreamManager(nc), { windowMs });
+    const jsm = await jetstreamManager(nc);
+    await ensureAuthStream(jsm, { windowMs });
+    // A stream made anew (its store lost) numbers from 1 again: replay the window instead of
+    // resuming at a sequence that would skip its first events.
+    const { created } = await jsm.streams.info(AUTH_STREAM);
+    if (streamCreated !== undefined && created !== streamCreated && lastSeq > 0) {
+      logger.warn('the AUTH stream was recreated; replaying the recent window');
+      lastSeq = 0;
+    }
+    streamCreated = created;
     // After an interruption, resume right after the last event seen; the first time, replay the window.
     const from: Partial<OrderedConsumerOptions> = lastSeq > 0
       ? { opt_start_seq: lastSeq + 1 }
@@ -118,11 +128,21 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
     const current = messages;
     // A restarted server has lost this ephemeral consumer; start a fresh one after the last event seen.
-    let reconnected = false;
+    let restartNow = false;
     const unsubscribe = nats.onReconnect(() => {
-      reconnected = true;
+      restartNow = true;
       current.stop();
     });
+    // The client would recreate the consumer on a recreated stream by sequence; start over here instead.
+    void (async () => {
+      for await (const status of current.status()) {
+        if (status.type === 'stream_not_found' || status.type === 'consumer_deleted') {
+          restartNow = true;
+          current.stop();
+          break;
+        }
+      }
+    })();
     try {
       if (stopped) current.stop();
       for await (const msg of current) {
@@ -133,7 +153,7 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     } finally {
       unsubscribe();
     }
-    return reconnected;
+    return restartNow;
   }
 
   async function run(): Promise<void> {

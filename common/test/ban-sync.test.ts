@@ -352,3 +352,21 @@ describe('startBanSync: NATS outages', () => {
     expect(lines().filter((line) => (line.level as number) >= 50)).toEqual([]);
   });
 });
+
+describe('startBanSync: a recreated stream', () => {
+  it('replays the new stream from its start instead of resuming at the old sequence', async () => {
+    const { sync, bans, lines } = startSync();
+    await sync.ready;
+    const earlier = [newUser('earlier'), newUser('earlier'), newUser('earlier')];
+    for (const userId of earlier) await publishBan(banEvent(userId));
+    await waitFor(() => earlier.every((userId) => bans.isBanned(userId, Date.now() - 60_000)), { what: 'the first bans' });
+
+    // The store is lost: the stream is deleted and made again, numbering from 1.
+    const jsm = await jetstreamManager(pub);
+    await jsm.streams.delete(AUTH_STREAM);
+    await waitFor(() => lines().some((line) => line.msg === 'the AUTH stream was recreated; replaying the recent window'), { timeoutMs: 15_000, what: 'the sync to notice' });
+    const after = newUser('after');
+    await publishBan(banEvent(after));
+    await waitFor(() => bans.isBanned(after, Date.now() - 60_000), { timeoutMs: 15_000, what: 'the ban on the new stream' });
+  });
+});
