@@ -86,15 +86,15 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     let result: string;
     try {
       const event = parseAuthEvent(msg.subject, msg.data);
-      const { payload } = event;
+      const { userId, version } = event.payload;
+      const at = new Date(event.subject === Subjects.UserBanned ? event.payload.bannedAt : event.payload.unbannedAt);
       // A date from the future would keep an entry (or a tombstone) alive past its window.
-      const eventAtMs = Date.parse(event.subject === Subjects.UserBanned ? event.payload.bannedAt : event.payload.unbannedAt);
-      if (eventAtMs > msg.info.timestampNanos / 1e6 + clockSkewMs) {
+      if (at.getTime() > msg.info.timestampNanos / 1e6 + clockSkewMs) {
         throw new MalformedEventError(msg.subject, 'dated after the stream stored it');
       }
       result = event.subject === Subjects.UserBanned
-        ? bans.ban({ userId: payload.userId, bannedAt: new Date(event.payload.bannedAt), version: payload.version })
-        : bans.unban({ userId: payload.userId, unbannedAt: new Date(event.payload.unbannedAt), version: payload.version });
+        ? bans.ban({ userId, bannedAt: at, version })
+        : bans.unban({ userId, unbannedAt: at, version });
     } catch (err) {
       if (!(err instanceof MalformedEventError)) throw err;
       metrics.malformed.inc();
@@ -109,11 +109,9 @@ export function startBanSync(options: BanSyncOptions): BanSync {
   /** Consumes until stopped or interrupted; true when a reconnect interrupted it (resume at once). */
   async function consumeOnce(): Promise<boolean> {
     const nc = await nats.connection();
-    const jsm = await jetstreamManager(nc);
-    await ensureAuthStream(jsm, { windowMs });
     // A stream made anew (its store lost) numbers from 1 again: replay the window instead of
     // resuming at a sequence that would skip its first events.
-    const { created } = await jsm.streams.info(AUTH_STREAM);
+    const { created } = await ensureAuthStream(await jetstreamManager(nc), { windowMs });
     if (streamCreated !== undefined && created !== streamCreated && lastSeq > 0) {
       logger.warn('the AUTH stream was recreated; replaying the recent window');
       lastSeq = 0;

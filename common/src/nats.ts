@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { Gauge, type Registry } from 'prom-client';
 import { AUTH_STREAM, Subjects } from './events.js';
 import type { Logger } from './logger.js';
@@ -163,39 +163,38 @@ export function authStreamConfig(options: { windowMs: number }): Partial<StreamC
 }
 
 /**
- * Creates the `AUTH` stream, or brings an existing one up to the designed limits. Safe to call
- * from every replica at once.
+ * Creates the `AUTH` stream, or brings an existing one up to the designed limits, and resolves with
+ * its info. Safe to call from every replica at once.
  *
  * @example
  * await ensureAuthStream(await jetstreamManager(nc), { windowMs });
  */
-export async function ensureAuthStream(jsm: JetStreamManager, options: { windowMs: number; replicas?: number }): Promise<void> {
+export async function ensureAuthStream(jsm: JetStreamManager, options: { windowMs: number; replicas?: number }): Promise<StreamInfo> {
   const wanted = { ...authStreamConfig(options), num_replicas: options.replicas ?? 1 };
-  let existing: StreamConfig | undefined;
+  let existing: StreamInfo | undefined;
   try {
-    existing = (await jsm.streams.info(AUTH_STREAM)).config;
+    existing = await jsm.streams.info(AUTH_STREAM);
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;
   }
   if (existing === undefined) {
     try {
-      await jsm.streams.add(wanted);
-      return;
+      return await jsm.streams.add(wanted);
     } catch (err) {
       // Another replica made it first; fall through and check its limits.
       if (!/already in use/i.test((err as Error).message)) throw err;
-      existing = (await jsm.streams.info(AUTH_STREAM)).config;
+      existing = await jsm.streams.info(AUTH_STREAM);
     }
   }
-  const needsUpdate = existing.max_age < wanted.max_age! || existing.duplicate_window !== wanted.duplicate_window
-    || !existing.subjects.includes(Subjects.All);
-  if (needsUpdate) {
-    await jsm.streams.update(AUTH_STREAM, {
-      ...existing,
-      max_age: Math.max(existing.max_age, wanted.max_age!),
-      duplicate_window: wanted.duplicate_window!,
-      // auth.> covers every narrower auth subject, and the server refuses overlapping ones.
-      subjects: [Subjects.All, ...existing.subjects.filter((subject) => subject !== Subjects.All && !subject.startsWith('auth.'))],
-    });
-  }
+  const { config } = existing;
+  const needsUpdate = config.max_age < wanted.max_age! || config.duplicate_window !== wanted.duplicate_window
+    || !config.subjects.includes(Subjects.All);
+  if (!needsUpdate) return existing;
+  return jsm.streams.update(AUTH_STREAM, {
+    ...config,
+    max_age: Math.max(config.max_age, wanted.max_age!),
+    duplicate_window: wanted.duplicate_window!,
+    // auth.> covers every narrower auth subject, and the server refuses overlapping ones.
+    subjects: [Subjects.All, ...config.subjects.filter((subject) => subject !== Subjects.All && !subject.startsWith('auth.'))],
+  });
 }
