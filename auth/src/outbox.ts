@@ -85,7 +85,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     pending.oldestAgeSeconds = rows[0]!.oldest_seconds ?? 0;
   }
 
-  /** Claims one batch and publishes it in order; false when there was nothing left or a publish failed. */
+  /** Claims one batch and publishes it in order; false when nothing is left, a publish failed, or another relay has the turn. */
   async function relayBatch(count: { published: number }): Promise<boolean> {
     if (!nats.isConnected()) return false;
     const js = jetstream(await nats.connection(), { timeout: publishTimeoutMs });

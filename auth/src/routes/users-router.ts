@@ -65,13 +65,12 @@ export function usersRouter(deps: UsersRouterDeps): Router {
       return;
     }
     const user = await findUserById(db, claims.id);
-    const refused = user === null || user.bannedAt !== null || deps.bans.isBanned(claims.id, claims.iat * 1000);
-    if (refused) {
+    if (user === null || user.bannedAt !== null || deps.bans.isBanned(claims.id, claims.iat * 1000)) {
       req.session = null;
       res.json({ currentUser: null });
       return;
     }
-    res.json({ currentUser: { ...toPublicUser(user!), iat: claims.iat, exp: claims.exp } });
+    res.json({ currentUser: { ...toPublicUser(user), iat: claims.iat, exp: claims.exp } });
   });
 
   return router;
