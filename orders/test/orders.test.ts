@@ -106,13 +106,14 @@ describe('reading and cancelling', () => {
   });
 
   it('answers 400 to a malformed order id and 404 to an unknown one', async () => {
-    for (const path of ['/api/orders/not-a-uuid', '/api/orders/123/cancel', "/api/orders/'%3B--"]) {
-      const res = await request(orders.app).get(path).set('Cookie', alice);
-      const cancel = await request(orders.app).post(path).set('Cookie', alice);
-      expect([res.status, cancel.status]).toContain(400);
+    for (const id of ['not-a-uuid', '123', "'%3B--"]) {
+      const show = await request(orders.app).get(`/api/orders/${id}`).set('Cookie', alice);
+      const cancel = await request(orders.app).post(`/api/orders/${id}/cancel`).set('Cookie', alice);
+      for (const res of [show, cancel]) {
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual({ errors: [{ message: 'Order id must be a UUID', field: 'id' }] });
+      }
     }
-    const malformed = await request(orders.app).get('/api/orders/not-a-uuid').set('Cookie', alice);
-    expect(malformed.body).toEqual({ errors: [{ message: 'Order id must be a UUID', field: 'id' }] });
     const unknown = await request(orders.app).post(`/api/orders/${randomUUID()}/cancel`).set('Cookie', alice);
     expect(unknown.status).toBe(404);
   });
