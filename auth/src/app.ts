@@ -28,6 +28,8 @@ export function createApp(deps: AuthDeps): Express {
     bans: banSync.bans,
     adminEmails: config.adminEmails,
     rateLimitPerMinute: config.authRateLimitPerMinute,
+    logger,
+    production: config.production,
   }));
   routes.use(adminRouter({ db, bans: banSync.bans, onEventCommitted: () => relay.kick() }));
   return createServiceApp({ production: config.production, logger, metrics, verifier, readiness: serviceReadiness(deps), routes });

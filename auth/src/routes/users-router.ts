@@ -1,8 +1,11 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { HttpError, UserBannedError, validateRequest, type BanChecker, type Database, type TokenSigner } from '@ticketing/common';
+import {
+  HttpError, UserBannedError, validateRequest, type BanChecker, type Database, type Logger, type TokenSigner,
+} from '@ticketing/common';
 import type { PasswordHasher } from '../password-hasher.js';
 import { findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
+import { requireHttps } from './require-https.js';
 import { signinBody, signupBody } from './schemas.js';
 
 export interface UsersRouterDeps {
@@ -12,12 +15,17 @@ export interface UsersRouterDeps {
   bans: BanChecker;
   adminEmails: readonly string[];
   rateLimitPerMinute: number;
+  logger: Logger;
+  /** Session cookies are `Secure`, so signup and signin refuse plain HTTP (403 `HTTPS_REQUIRED`). */
+  production: boolean;
 }
 
 /** Signup, signin, signout and currentuser: `/api/users/...`. */
 export function usersRouter(deps: UsersRouterDeps): Router {
   const { db, hasher, signer } = deps;
   const router = Router();
+  // First, so a refused request costs nothing: no hash, no user row, no rate-limit count.
+  const httpsOnly: RequestHandler[] = deps.production ? [requireHttps({ logger: deps.logger })] : [];
   const limitAttempts = rateLimit({
     windowMs: 60_000,
     limit: deps.rateLimitPerMinute,
@@ -26,7 +34,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     handler: (_req, _res, next) => next(new HttpError('TOO_MANY_REQUESTS')),
   });
 
-  router.post('/api/users/signup', limitAttempts, validateRequest({ body: signupBody }), async (req, res) => {
+  router.post('/api/users/signup', ...httpsOnly, limitAttempts, validateRequest({ body: signupBody }), async (req, res) => {
     const { email, password } = req.body as { email: string; password: string };
     const role = deps.adminEmails.includes(email) ? 'admin' : 'user';
     const user = await insertUser(db, { email, passwordHash: await hasher.hash(password), role });
@@ -35,7 +43,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     res.status(201).json(toPublicUser(user));
   });
 
-  router.post('/api/users/signin', limitAttempts, validateRequest({ body: signinBody }), async (req, res) => {
+  router.post('/api/users/signin', ...httpsOnly, limitAttempts, validateRequest({ body: signinBody }), async (req, res) => {
     const { email, password } = req.body as { email: string; password: string };
     const user = await findUserByEmail(db, email);
     const valid = user === null ? await hasher.verifyNothing(password) : await hasher.verify(password, user.passwordHash);

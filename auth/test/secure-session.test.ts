@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { capturingLogger, silentLogger } from '@ticketing/common/testing';
+import { createApp } from '../src/app.js';
+import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
+import { HTTPS_REQUIRED_LOG } from '../src/routes/require-https.js';
+import { startAuth, type TestAuth } from './start-auth.js';
+
+const HTTPS_REQUIRED_BODY = { errors: [{ message: 'HTTPS is required to sign in' }] };
+
+// The app from startAuth in production: secure cookies, and one trusted proxy hop whose
+// X-Forwarded-Proto says whether the client spoke TLS to it.
+let auth: TestAuth;
+const captured = capturingLogger();
+beforeAll(async () => {
+  auth = await startAuth({ NODE_ENV: 'production' }, { logger: captured.logger });
+});
+afterAll(() => auth.close());
+
+/** The attributes of the `session` cookie a response set, lowercased (`sessionCookie` keeps only name=value). */
+function sessionAttributes(res: { headers: Record<string, unknown> }): string[] {
+  const cookies = (res.headers['set-cookie'] ?? []) as string[];
+  const session = cookies.find((cookie) => /^session=[^;]+/.test(cookie));
+  if (session === undefined) throw new Error('response set no session cookie');
+  return session.split(';').slice(1).map((attribute) => attribute.trim().toLowerCase());
+}
+
+const overHttp = (app: Express, path: string, body: object) => request(app).post(path).send(body);
+const overHttps = (app: Express, path: string, body: object) => request(app).post(path).set('X-Forwarded-Proto', 'https').send(body);
+
+async function countUsers(email: string): Promise<number> {
+  const { rows } = await auth.db.query<{ count: string }>('SELECT count(*) AS count FROM users WHERE email = $1', [email]);
+  return Number(rows[0]!.count);
+}
+
+/** A fast hasher that counts its calls, for an app built from the same deps. */
+function countingHasher(): { hasher: PasswordHasher; calls: () => number } {
+  const inner = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
+  let calls = 0;
+  const count = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A) => {
+    calls += 1;
+    return fn(...args);
+  };
+  return {
+    hasher: { hash: count(inner.hash), verify: count(inner.verify), verifyNothing: count(inner.verifyNothing) },
+    calls: () => calls,
+  };
+}
+
+function appFrom(options: { production: boolean; hasher: PasswordHasher }): Express {
+  return createApp({
+    ...auth.deps,
+    config: Object.freeze({ ...auth.config, production: options.production }),
+    db: auth.db,
+    logger: silentLogger(),
+    relay: { kick: () => undefined },
+    hasher: options.hasher,
+  });
+}
+
+describe('in production, signup and signin need HTTPS', () => {
+  it('refuses a plain-HTTP signup with 403 and creates no user; the same signup over HTTPS gets 201 and a Secure cookie', async () => {
+    const body = { email: 'plain-signup@example.com', password: 'password1' };
+    const refused = await overHttp(auth.app, '/api/users/signup', body);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual(HTTPS_REQUIRED_BODY);
+    expect(refused.headers['set-cookie']).toBeUndefined();
+    expect(await countUsers(body.email)).toBe(0);
+
+    const created = await overHttps(auth.app, '/api/users/signup', body);
+    expect(created.status).toBe(201);
+    expect(sessionAttributes(created)).toContain('secure');
+    expect(await countUsers(body.email)).toBe(1);
+  });
+
+  it('refuses a plain-HTTP signin with 403 and no cookie; the same signin over HTTPS gets 200 and a Secure cookie', async () => {
+    const body = { email: 'plain-signin@example.com', password: 'password1' };
+    await overHttps(auth.app, '/api/users/signup', body).expect(201);
+    const refused = await overHttp(auth.app, '/api/users/signin', body);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual(HTTPS_REQUIRED_BODY);
+    expect(refused.headers['set-cookie']).toBeUndefined();
+
+    const signedIn = await overHttps(auth.app, '/api/users/signin', body);
+    expect(signedIn.status).toBe(200);
+    expect(sessionAttributes(signedIn)).toContain('secure');
+  });
+
+  it('refuses before any work: no password is hashed, and even a malformed body gets the 403', async () => {
+    const { hasher, calls } = countingHasher();
+    const app = appFrom({ production: true, hasher });
+    for (const path of ['/api/users/signup', '/api/users/signin']) {
+      expect((await overHttp(app, path, { email: 'no-work@example.com', password: 'password1' })).status).toBe(403);
+      expect((await overHttp(app, path, { email: 'not-an-email' })).status).toBe(403);
+    }
+    expect(calls()).toBe(0);
+    expect(await countUsers('no-work@example.com')).toBe(0);
+  });
+
+  it('logs the cause once, at error level, naming NODE_ENV and X-Forwarded-Proto, however many requests are refused', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      expect((await overHttp(auth.app, '/api/users/signin', { email: 'again@example.com', password: 'password1' })).status).toBe(403);
+    }
+    // The tests above were refused by this app too: still one line.
+    const reports = captured.lines().filter((line) => line.msg === HTTPS_REQUIRED_LOG);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ level: 50, protocol: 'http', forwardedProto: null });
+    expect(HTTPS_REQUIRED_LOG).toContain('NODE_ENV=production');
+    expect(HTTPS_REQUIRED_LOG).toContain('X-Forwarded-Proto: https');
+  });
+});
+
+describe('outside production', () => {
+  it('signs up and in over plain HTTP, with a cookie that is not Secure', async () => {
+    const { hasher } = countingHasher();
+    const app = appFrom({ production: false, hasher });
+    const body = { email: 'local@example.com', password: 'password1' };
+    const created = await overHttp(app, '/api/users/signup', body);
+    expect(created.status).toBe(201);
+    expect(sessionAttributes(created)).not.toContain('secure');
+    const signedIn = await overHttp(app, '/api/users/signin', body);
+    expect(signedIn.status).toBe(200);
+    expect(sessionAttributes(signedIn)).toContain('httponly');
+  });
+});
