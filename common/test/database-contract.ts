@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, it, expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, it, expect } from 'vitest';
 import { HttpError, isConnectionError, migrate, type Database } from '@ticketing/common';
 
 export const MIGRATIONS = [
@@ -6,7 +6,10 @@ export const MIGRATIONS = [
   "CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL); INSERT INTO notes (body) VALUES ('seeded')",
 ];
 
-/** The same behaviour, whichever engine is behind the Database. */
+/**
+ * The same behaviour, whichever engine is behind the Database. Every test starts from an empty
+ * schema and sets up what it needs, so each one runs alone (`-t`) or in any order.
+ */
 export function databaseContract(open: () => Promise<Database>, kind: Database['kind']) {
   let db: Database;
   beforeAll(async () => {
@@ -14,6 +17,9 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
   afterAll(async () => {
     await db?.close();
+  });
+  beforeEach(async () => {
+    await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
   });
 
   it(`is a ${kind} database`, () => {
@@ -31,12 +37,14 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('applies only the migrations added since the last run', async () => {
+    await migrate(db, MIGRATIONS);
     await migrate(db, [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')"]);
     const { rows } = await db.query<{ body: string }>('SELECT body FROM notes ORDER BY id');
     expect(rows.map((row) => row.body)).toEqual(['seeded', 'third']);
   });
 
   it('rolls back a migration that fails, recording nothing', async () => {
+    await migrate(db, MIGRATIONS);
     const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
     await expect(migrate(db, [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')", 'CREATE TABLE half_done (id int)', 'NOT SQL'])).rejects.toThrow();
     const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
@@ -46,12 +54,14 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('runs parameterised queries', async () => {
+    await migrate(db, MIGRATIONS);
     await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']);
     const { rows } = await db.query<{ title: string }>('SELECT title FROM tickets WHERE title = $1', ['concert']);
     expect(rows).toEqual([{ title: 'concert' }]);
   });
 
   it('commits a transaction that resolves, returning its value', async () => {
+    await migrate(db, MIGRATIONS);
     const id = await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: number }>('INSERT INTO tickets (title) VALUES ($1) RETURNING id', ['opera']);
       return rows[0]!.id;
@@ -61,6 +71,7 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('rolls back a transaction that throws, and rethrows its error', async () => {
+    await migrate(db, MIGRATIONS);
     const failure = new Error('boom');
     await expect(db.transaction(async (tx) => {
       await tx.query('INSERT INTO tickets (title) VALUES ($1)', ['ballet']);
@@ -74,6 +85,8 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('rolls back a transaction whose statement fails, and the database stays usable', async () => {
+    await migrate(db, MIGRATIONS);
+    await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']);
     await expect(db.transaction(async (tx) => {
       await tx.query('INSERT INTO tickets (title) VALUES ($1)', ['circus']);
       await tx.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']); // unique violation
@@ -83,6 +96,8 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('passes a bad statement through as itself, not as a 503', async () => {
+    await migrate(db, MIGRATIONS);
+    await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']);
     const err: unknown = await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: '23505' });
     expect(err).not.toBeInstanceOf(HttpError);

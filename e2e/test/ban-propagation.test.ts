@@ -1,13 +1,15 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/common/testing';
 import { startService, type ServiceProcess } from './service-process.js';
 
 // auth, orders and nats-server as real processes; each service on its own PostgreSQL database.
+// Each test sets up what it needs beyond the admin made here, so any one of them runs alone (-t).
 let nats: NatsServer;
 let authDb: TestDatabase;
 let ordersDb: TestDatabase;
 let auth: ServiceProcess;
 let orders: ServiceProcess;
+let admin: { id: string; cookie: string };
 const late: ServiceProcess[] = [];
 
 const env = () => ({ JWT_KEY: TEST_JWT_KEY, NATS_URL: nats.url, ADMIN_EMAILS: 'admin@example.com', AUTH_RATE_LIMIT: '1000' });
@@ -16,7 +18,10 @@ const startOrders = () => startService('orders', { ...env(), DATABASE_URL: order
 beforeAll(async () => {
   [nats, authDb, ordersDb] = await Promise.all([startNatsServer(), createTestDatabase(), createTestDatabase()]);
   [auth, orders] = await Promise.all([startService('auth', { ...env(), DATABASE_URL: authDb.url }), startOrders()]);
+  admin = await signup('admin@example.com');
 });
+// A test that failed while NATS was stopped must not leave the next one without it.
+afterEach(() => nats?.start());
 afterAll(async () => {
   await Promise.all([auth, orders, ...late].map((service) => service?.stop()));
   await Promise.all([nats?.destroy(), authDb?.drop(), ordersDb?.drop()]);
@@ -37,7 +42,6 @@ async function signup(email: string): Promise<{ id: string; cookie: string }> {
 }
 
 it('a ban reaches orders without a request to auth, replays into a new replica, and survives unban only for new tokens', async () => {
-  const admin = await signup('admin@example.com');
   const user = await signup('user@example.com');
   expect((await post(`${orders.url}/api/orders`, { ticketId: 'before-ban' }, user.cookie)).status).toBe(201);
 
@@ -74,12 +78,11 @@ it('a ban reaches orders without a request to auth, replays into a new replica, 
 });
 
 it('with NATS down a ban still commits, and orders refuses once NATS is back', async () => {
-  const admin = await post(`${auth.url}/api/users/signin`, { email: 'admin@example.com', password: 'password1' });
   const user = await signup('outage@example.com');
   expect((await listOrders(orders, user.cookie)).status).toBe(200);
 
   await nats.stop();
-  const ban = await post(`${auth.url}/api/admin/users/${user.id}/ban`, { reason: 'during outage' }, cookieOf(admin));
+  const ban = await post(`${auth.url}/api/admin/users/${user.id}/ban`, { reason: 'during outage' }, admin.cookie);
   expect(ban.status).toBe(200);
   // Local verification keeps working while NATS is down.
   expect((await listOrders(orders, user.cookie)).status).toBe(200);
