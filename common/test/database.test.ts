@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { isConnectionError, migrate, openDatabase, redactUrl, ServiceUnavailableError } from '@ticketing/common';
-import { createTestDatabase, silentLogger, type TestDatabase } from '@ticketing/common/testing';
+import { createTestDatabase, silentLogger, TEST_POSTGRES_URL, type TestDatabase } from '@ticketing/common/testing';
 import { MIGRATIONS, databaseContract } from './database-contract.js';
 
 const logger = silentLogger();
@@ -83,8 +83,12 @@ describe('redactUrl', () => {
 
 describe('openDatabase when the database is missing', () => {
   it('rejects naming the database and the reason', async () => {
-    const err: unknown = await openDatabase({ url: 'postgres://postgres@127.0.0.1:5432/t_does_not_exist', dataDir: '', logger }).catch((e: unknown) => e);
+    const missing = new URL(TEST_POSTGRES_URL);
+    missing.pathname = '/t_does_not_exist';
+    const err: unknown = await openDatabase({ url: missing.toString(), dataDir: '', logger }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/^cannot reach database postgres:\/\/postgres@127\.0\.0\.1:5432\/t_does_not_exist: .*does not exist/);
+    const message = (err as Error).message;
+    expect(message.startsWith(`cannot reach database ${redactUrl(missing.toString())}: `)).toBe(true);
+    expect(message).toMatch(/database "t_does_not_exist" does not exist/);
   });
 });

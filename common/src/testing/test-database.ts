@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-/** The server tests create their databases on; CI and the dev machine run one here. */
-export const TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * The server tests create their databases on: `TEST_DATABASE_URL` when set, else the one CI and the
+ * dev machine run at `127.0.0.1:5432`. A test that needs the server's address (not a database of
+ * its own) reads it here, so it follows `TEST_DATABASE_URL` too.
+ */
+export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
   /** URL of a new, empty database of its own. */
@@ -12,15 +16,15 @@ export interface TestDatabase {
 }
 
 /**
- * Creates an empty database of its own on the test server, so test files run in parallel without
- * sharing rows. `TEST_DATABASE_URL` points it at another server.
+ * Creates an empty database of its own on the test server ({@link TEST_POSTGRES_URL}), so test
+ * files run in parallel without sharing rows.
  *
  * @example
  * const testDb = await createTestDatabase();
  * const db = await openDatabase({ url: testDb.url, dataDir: '', logger });
  * afterAll(() => db.close().then(testDb.drop));
  */
-export async function createTestDatabase(baseUrl = process.env.TEST_DATABASE_URL ?? TEST_POSTGRES_URL): Promise<TestDatabase> {
+export async function createTestDatabase(baseUrl = TEST_POSTGRES_URL): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
