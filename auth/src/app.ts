@@ -27,7 +27,8 @@ export function createApp(deps: AuthDeps): Express {
     signer,
     bans: banSync.bans,
     adminEmails: config.adminEmails,
-    rateLimitPerMinute: config.authRateLimitPerMinute,
+    addressRateLimitPerMinute: config.authRateLimitPerMinute,
+    accountRateLimitPerMinute: config.authAccountRateLimitPerMinute,
     logger,
     production: config.production,
   }));

@@ -3,8 +3,10 @@ import { configReader, loadServiceConfig, type Env, type ServiceConfig } from '@
 export interface AuthConfig extends ServiceConfig {
   /** Accounts (lowercased) that sign up with the `admin` role. */
   adminEmails: readonly string[];
-  /** Signup and signin attempts allowed per client address per minute. */
+  /** Signups, and failed sign-ins, allowed per client address per minute (each counted on its own). */
   authRateLimitPerMinute: number;
+  /** Failed sign-ins allowed per account (the normalised email) per minute, from any address. */
+  authAccountRateLimitPerMinute: number;
 }
 
 /** Reads and validates the auth service's settings (see the README's config table). */
@@ -14,5 +16,6 @@ export function loadConfig(env: Env): AuthConfig {
     ...loadServiceConfig(env, { port: 3000, dataDir: '.data/auth' }),
     adminEmails: Object.freeze(read.list('ADMIN_EMAILS').map((email) => email.toLowerCase())),
     authRateLimitPerMinute: read.integer('AUTH_RATE_LIMIT', { default: 20, min: 1 }),
+    authAccountRateLimitPerMinute: read.integer('AUTH_ACCOUNT_RATE_LIMIT', { default: 10, min: 1 }),
   };
 }

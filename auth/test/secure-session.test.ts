@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
+import { createMetrics } from '@ticketing/common';
 import { capturingLogger, silentLogger } from '@ticketing/common/testing';
 import { createApp } from '../src/app.js';
 import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
@@ -51,6 +52,8 @@ function countingHasher(): { hasher: PasswordHasher; calls: () => number } {
 function appFrom(options: { production: boolean; hasher: PasswordHasher }): Express {
   return createApp({
     ...auth.deps,
+    // A registry of its own: each app registers its metrics, and the startAuth app holds the shared one.
+    metrics: createMetrics({ service: 'auth' }),
     config: Object.freeze({ ...auth.config, production: options.production }),
     db: auth.db,
     logger: silentLogger(),

@@ -1,10 +1,10 @@
 import { Router, type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import {
   HttpError, UserBannedError, validateRequest, type BanChecker, type Database, type Logger, type TokenSigner,
 } from '@ticketing/common';
 import type { PasswordHasher } from '../password-hasher.js';
 import { findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
+import { rateLimits } from './rate-limits.js';
 import { requireHttps } from './require-https.js';
 import { signinBody, signupBody } from './schemas.js';
 
@@ -14,7 +14,10 @@ export interface UsersRouterDeps {
   signer: TokenSigner;
   bans: BanChecker;
   adminEmails: readonly string[];
-  rateLimitPerMinute: number;
+  /** Signups, and failed sign-ins, allowed per client address per minute. */
+  addressRateLimitPerMinute: number;
+  /** Failed sign-ins allowed per account (the normalised email) per minute. */
+  accountRateLimitPerMinute: number;
   logger: Logger;
   /** Session cookies are `Secure`, so signup and signin refuse plain HTTP (403 `HTTPS_REQUIRED`). */
   production: boolean;
@@ -26,15 +29,13 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   const router = Router();
   // First, so a refused request costs nothing: no hash, no user row, no rate-limit count.
   const httpsOnly: RequestHandler[] = deps.production ? [requireHttps({ logger: deps.logger })] : [];
-  const limitAttempts = rateLimit({
-    windowMs: 60_000,
-    limit: deps.rateLimitPerMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) => next(new HttpError('TOO_MANY_REQUESTS')),
+  const limits = rateLimits({
+    perAddressPerMinute: deps.addressRateLimitPerMinute,
+    perAccountPerMinute: deps.accountRateLimitPerMinute,
+    logger: deps.logger,
   });
 
-  router.post('/api/users/signup', ...httpsOnly, limitAttempts, validateRequest({ body: signupBody }), async (req, res) => {
+  router.post('/api/users/signup', ...httpsOnly, limits.signupPerAddress, validateRequest({ body: signupBody }), async (req, res) => {
     const { email, password } = req.body as { email: string; password: string };
     const role = deps.adminEmails.includes(email) ? 'admin' : 'user';
     const user = await insertUser(db, { email, passwordHash: await hasher.hash(password), role });
@@ -43,7 +44,10 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     res.status(201).json(toPublicUser(user));
   });
 
-  router.post('/api/users/signin', ...httpsOnly, limitAttempts, validateRequest({ body: signinBody }), async (req, res) => {
+  // The account limit comes after validation (it keys on the normalised email) and before the hash,
+  // so a locked account costs no hash. A malformed body counts against its address only.
+  const signinChecks = [...httpsOnly, limits.signinFailuresPerAddress, validateRequest({ body: signinBody }), limits.signinFailuresPerAccount];
+  router.post('/api/users/signin', ...signinChecks, async (req, res) => {
     const { email, password } = req.body as { email: string; password: string };
     const user = await findUserByEmail(db, email);
     const valid = user === null ? await hasher.verifyNothing(password) : await hasher.verify(password, user.passwordHash);

@@ -1,0 +1,81 @@
+import type { RequestHandler } from 'express';
+import { rateLimit, type Options } from 'express-rate-limit';
+import { HttpError, type Logger } from '@ticketing/common';
+
+/** Every limit counts in fixed one-minute windows. */
+const WINDOW_MS = 60_000;
+
+/**
+ * An IPv6 client usually holds a whole /56 or /64, so counting per address would give it billions
+ * of counters; a /56 is counted as one address (express-rate-limit's default `ipKeyGenerator`).
+ */
+const IPV6_SUBNET = 56;
+
+export interface RateLimitsOptions {
+  /** Signups, and failed sign-ins (each counted on its own), allowed per client address per minute. */
+  perAddressPerMinute: number;
+  /** Failed sign-ins allowed per account (the normalised email) per minute, from any address. */
+  perAccountPerMinute: number;
+  /** Where express-rate-limit reports a misconfiguration it detects (such as an untrusted proxy header). */
+  logger: Logger;
+}
+
+export interface RateLimits {
+  /** Every signup attempt, per client address: put it before the body is validated. */
+  signupPerAddress: RequestHandler;
+  /** Sign-ins that do not succeed, per client address: put it before the body is validated. */
+  signinFailuresPerAddress: RequestHandler;
+  /** Sign-ins that do not succeed, per account: put it after the body is validated (it reads `req.body.email`). */
+  signinFailuresPerAccount: RequestHandler;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`rateLimits: ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * The attempt limits of signup and signin, each answering 429 `TOO_MANY_REQUESTS`. A sign-in counts
+ * only when it does not succeed (status 400 and up), against its address and against its account,
+ * so people behind one NAT are not locked out by each other's successful sign-ins, and a guesser
+ * spread over many addresses still meets the account limit. It counts from the moment it starts and
+ * is taken back when it succeeds, so concurrent guesses cannot slip past the limit. Signups count
+ * whether or not they succeed: a successful signup is what a bulk account creator is after, and each
+ * costs a password hash. Counters are in memory, per replica; each is dropped within two windows.
+ *
+ * @example
+ * const limits = rateLimits({ perAddressPerMinute: 20, perAccountPerMinute: 10, logger });
+ * router.post('/api/users/signin', limits.signinFailuresPerAddress, validateRequest({ body }), limits.signinFailuresPerAccount, signin);
+ */
+export function rateLimits(options: RateLimitsOptions): RateLimits {
+  const perAddress = positiveInteger('perAddressPerMinute', options.perAddressPerMinute);
+  const perAccount = positiveInteger('perAccountPerMinute', options.perAccountPerMinute);
+  const { logger } = options;
+  const common: Partial<Options> = {
+    windowMs: WINDOW_MS,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new HttpError('TOO_MANY_REQUESTS')),
+    logger: {
+      error: (err: unknown, message?: string) => logger.error({ err }, message ?? 'rate limiter error'),
+      warn: (err: unknown, message?: string) => logger.warn({ err }, message ?? 'rate limiter warning'),
+    },
+  };
+  return {
+    signupPerAddress: rateLimit({ ...common, identifier: 'signup-address', limit: perAddress, ipv6Subnet: IPV6_SUBNET }),
+    signinFailuresPerAddress: rateLimit({
+      ...common, identifier: 'signin-address', limit: perAddress, ipv6Subnet: IPV6_SUBNET, skipSuccessfulRequests: true,
+    }),
+    signinFailuresPerAccount: rateLimit({
+      ...common,
+      identifier: 'signin-account',
+      limit: perAccount,
+      skipSuccessfulRequests: true,
+      keyGenerator: (req) => {
+        const { email } = req.body as { email?: unknown };
+        if (typeof email !== 'string') throw new TypeError('signinFailuresPerAccount: mount it after the body is validated');
+        return email;
+      },
+    }),
+  };
+}

@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import type { Express } from 'express';
+import { ConfigError, createMetrics } from '@ticketing/common';
+import { silentLogger, TEST_JWT_KEY } from '@ticketing/common/testing';
+import { createApp } from '../src/app.js';
+import { loadConfig, type AuthConfig } from '../src/config.js';
+import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
+import { rateLimits } from '../src/routes/rate-limits.js';
+import { startAuth, type TestAuth } from './start-auth.js';
+
+const TOO_MANY = { errors: [{ message: 'Too many attempts, try again later' }] };
+const PASSWORD = 'correct-horse';
+
+let auth: TestAuth;
+beforeAll(async () => {
+  auth = await startAuth();
+});
+afterAll(() => auth.close());
+
+/** A fast hasher that counts its calls: the limits must stop a request before it costs a hash. */
+function countingHasher(): PasswordHasher & { calls: number } {
+  const inner = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
+  const hasher: PasswordHasher & { calls: number } = {
+    calls: 0,
+    hash(password) {
+      hasher.calls += 1;
+      return inner.hash(password);
+    },
+    verify(password, stored) {
+      hasher.calls += 1;
+      return inner.verify(password, stored);
+    },
+    verifyNothing(password) {
+      hasher.calls += 1;
+      return inner.verifyNothing(password);
+    },
+  };
+  return hasher;
+}
+
+/**
+ * An auth app with its own limits (so its own counters) on the shared database and NATS. In
+ * production mode the one trusted proxy hop names the client in X-Forwarded-For, so a test can
+ * speak from several addresses.
+ */
+function appWith(settings: Partial<AuthConfig>, hasher: PasswordHasher = countingHasher()): Express {
+  return createApp({
+    ...auth.deps,
+    // A registry of its own: each app registers its metrics, and the startAuth app holds the shared one.
+    metrics: createMetrics({ service: 'auth' }),
+    config: Object.freeze({ ...auth.config, production: true, ...settings }),
+    db: auth.db,
+    logger: silentLogger(),
+    relay: { kick: () => undefined },
+    hasher,
+  });
+}
+
+function client(app: Express, address: string) {
+  const post = (path: string, body: unknown) =>
+    request(app).post(path).set('X-Forwarded-Proto', 'https').set('X-Forwarded-For', address).send(body as object);
+  return {
+    signup: (email: string, password = PASSWORD) => post('/api/users/signup', { email, password }),
+    signin: (email: string, password = PASSWORD) => post('/api/users/signin', { email, password }),
+    signinBody: (body: unknown) => post('/api/users/signin', body),
+  };
+}
+
+describe('sign-in limits', () => {
+  it('never limits successful sign-ins: three times the address limit from one address, over two accounts', async () => {
+    const app = appWith({ authRateLimitPerMinute: 3, authAccountRateLimitPerMinute: 2 });
+    const office = client(app, '192.0.2.10');
+    await office.signup('nat-a@example.com').expect(201);
+    await office.signup('nat-b@example.com').expect(201);
+    for (let i = 0; i < 9; i += 1) {
+      const res = await office.signin(i % 2 === 0 ? 'nat-a@example.com' : 'nat-b@example.com');
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it('answers 429 to an account past AUTH_ACCOUNT_RATE_LIMIT failures from any addresses, without a hash, while another account signs in from the same address', async () => {
+    const hasher = countingHasher();
+    const app = appWith({ authRateLimitPerMinute: 20, authAccountRateLimitPerMinute: 3 }, hasher);
+    const shared = client(app, '203.0.113.9');
+    await shared.signup('victim@example.com').expect(201);
+    await shared.signup('neighbour@example.com').expect(201);
+    // The guesses come from three addresses: the account counter is not per address.
+    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) {
+      const res = await client(app, address).signin('victim@example.com', 'wrong-guess');
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ errors: [{ message: 'Invalid credentials' }] });
+    }
+    const hashesBefore = hasher.calls;
+    for (const email of ['victim@example.com', ' Victim@EXAMPLE.com ']) {
+      const res = await shared.signin(email);
+      expect(res.status).toBe(429);
+      expect(res.body).toEqual(TOO_MANY);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    expect(hasher.calls).toBe(hashesBefore);
+
+    const neighbour = await shared.signin('neighbour@example.com');
+    expect(neighbour.status).toBe(200);
+    expect(neighbour.headers['set-cookie']![0]).toMatch(/^session=.+/);
+  });
+
+  it('answers 429 to an address past AUTH_RATE_LIMIT failures, whichever accounts they were for, and not to another address', async () => {
+    const app = appWith({ authRateLimitPerMinute: 3, authAccountRateLimitPerMinute: 100 });
+    const guesser = client(app, '198.51.100.7');
+    const other = client(app, '198.51.100.8');
+    await other.signup('sprayed@example.com').expect(201);
+    for (const email of ['spray-1@example.com', 'spray-2@example.com', 'sprayed@example.com']) {
+      expect((await guesser.signin(email, 'wrong-guess')).status).toBe(400);
+    }
+    const limited = await guesser.signin('sprayed@example.com');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual(TOO_MANY);
+    expect((await other.signin('sprayed@example.com')).status).toBe(200);
+  });
+
+  it('counts IPv6 clients per /56, so an attacker cannot rotate through their own addresses', async () => {
+    const app = appWith({ authRateLimitPerMinute: 2, authAccountRateLimitPerMinute: 100 });
+    const sameNetwork = ['2001:db8:0:100::1', '2001:db8:0:1ff:abcd::2'];
+    expect((await client(app, sameNetwork[0]!).signin('v6-a@example.com', 'wrong-guess')).status).toBe(400);
+    expect((await client(app, sameNetwork[1]!).signin('v6-b@example.com', 'wrong-guess')).status).toBe(400);
+    expect((await client(app, sameNetwork[0]!).signin('v6-c@example.com', 'wrong-guess')).status).toBe(429);
+    expect((await client(app, '2001:db8:0:200::1').signin('v6-d@example.com', 'wrong-guess')).status).toBe(400);
+  });
+
+  it('still answers 400 to malformed bodies, also for an account that is limited', async () => {
+    const app = appWith({ authRateLimitPerMinute: 20, authAccountRateLimitPerMinute: 1 });
+    const someone = client(app, '192.0.2.20');
+    expect((await someone.signin('locked@example.com', 'wrong-guess')).status).toBe(400);
+    expect((await someone.signin('locked@example.com')).status).toBe(429);
+    for (const body of [{}, { email: 'locked@example.com' }, { email: 42, password: PASSWORD }, { email: 'not-an-email', password: PASSWORD }]) {
+      const res = await someone.signinBody(body);
+      expect(res.status).toBe(400);
+      expect(res.body.errors.length).toBeGreaterThan(0);
+      for (const error of res.body.errors as { field?: string }[]) expect(error.field).toBeDefined();
+    }
+    const malformedJson = await request(app).post('/api/users/signin').set('X-Forwarded-Proto', 'https').set('X-Forwarded-For', '192.0.2.20')
+      .set('Content-Type', 'application/json').send('{"email":');
+    expect(malformedJson.status).toBe(400);
+  });
+});
+
+describe('signup limit', () => {
+  it('counts every signup per address on a counter of its own, apart from sign-in failures', async () => {
+    const app = appWith({ authRateLimitPerMinute: 2, authAccountRateLimitPerMinute: 100 });
+    const host = client(app, '192.0.2.30');
+    // A sign-in failure takes nothing from the signup budget...
+    expect((await host.signin('nobody@example.com', 'wrong-guess')).status).toBe(400);
+    // ...and successful signups use it up: a bulk account creator is what this limit is for.
+    expect((await host.signup('bulk-1@example.com')).status).toBe(201);
+    expect((await host.signup('bulk-2@example.com')).status).toBe(201);
+    const limited = await host.signup('bulk-3@example.com');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual(TOO_MANY);
+    expect((await client(app, '192.0.2.31').signup('bulk-3@example.com')).status).toBe(201);
+    // The signups took nothing from the sign-in budget (one failure of two): this address still signs in.
+    expect((await host.signin('bulk-1@example.com')).status).toBe(200);
+    expect((await host.signin('bulk-2@example.com')).status).toBe(200);
+  });
+});
+
+describe('settings', () => {
+  const base = { JWT_KEY: TEST_JWT_KEY };
+
+  it('defaults to 20 per address and 10 per account a minute', () => {
+    const config = loadConfig(base);
+    expect(config.authRateLimitPerMinute).toBe(20);
+    expect(config.authAccountRateLimitPerMinute).toBe(10);
+    expect(loadConfig({ ...base, AUTH_ACCOUNT_RATE_LIMIT: '5' }).authAccountRateLimitPerMinute).toBe(5);
+  });
+
+  it.each(['0', '-1', 'ten', '2.5'])('refuses AUTH_ACCOUNT_RATE_LIMIT=%s, naming the variable', (value) => {
+    expect(() => loadConfig({ ...base, AUTH_ACCOUNT_RATE_LIMIT: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, AUTH_ACCOUNT_RATE_LIMIT: value })).toThrow(/AUTH_ACCOUNT_RATE_LIMIT/);
+  });
+
+  it('refuses limits that are not positive integers when the limiters are built', () => {
+    const logger = silentLogger();
+    expect(() => rateLimits({ perAddressPerMinute: 0, perAccountPerMinute: 10, logger })).toThrow(TypeError);
+    expect(() => rateLimits({ perAddressPerMinute: 20, perAccountPerMinute: Number.NaN, logger })).toThrow(TypeError);
+  });
+});
