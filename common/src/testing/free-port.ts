@@ -1,6 +1,11 @@
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago; another process may take it before it is
+ * used. Where a server can pick its own port and say which it got (a service with `PORT=0` logs
+ * it, nats-server with `-p -1` writes it to its ports file), let it; this is for ports that only
+ * need to refuse connections.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, portAccepts } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
 export interface NatsServer {
@@ -16,10 +15,55 @@ export interface NatsServer {
   destroy(): Promise<void>;
 }
 
+/** How long one start may take, retries on a taken port included. */
+const START_TIMEOUT_MS = 15_000;
+/** How much of the server's log a failed start reports. */
+const OUTPUT_KEPT_CHARS = 4_000;
+
+type Launch = { kind: 'started'; child: ChildProcess; port: number } | { kind: 'port in use' };
+
 /**
- * A throwaway nats-server with JetStream of its own (free port, temporary store), for tests that
- * need their own streams or stop and restart NATS; never the shared one. Needs `nats-server` on
- * the PATH.
+ * Spawns nats-server on `port` (`-1`: the server picks a free one) and resolves once it is listening,
+ * with the port it reports in its ports file (written only once its client listener is up).
+ */
+async function launch(port: number, storeDir: string, portsDir: string, deadline: number): Promise<Launch> {
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-OUTPUT_KEPT_CHARS); });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  child.once('error', (err) => { exited = true; output += err.message; });
+  const portsFile = join(portsDir, `nats-server_${child.pid}.ports`);
+  const outcome = await waitFor(async () => {
+    if (exited) return { exited: true as const };
+    const text = await readFile(portsFile, 'utf8').catch(() => '');
+    const urls = text === '' ? undefined : (JSON.parse(text) as { nats?: string[] }).nats;
+    return urls?.[0] === undefined ? undefined : { exited: false as const, port: Number(new URL(urls[0]).port) };
+  }, { timeoutMs: Math.max(deadline - Date.now(), 1_000), what: `nats-server to listen on ${port === -1 ? 'a free port' : `port ${port}`}` })
+    .catch(async (err: unknown) => {
+      await stopProcess(child);
+      throw err;
+    });
+  if (!outcome.exited) return { kind: 'started', child, port: outcome.port };
+  if (/address already in use/i.test(output)) return { kind: 'port in use' };
+  throw new Error(`nats-server exited with ${child.exitCode ?? child.signalCode} before listening: ${output.trim()}`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  // No pid: it never started (nats-server missing), so there is no exit to wait for.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * A throwaway nats-server with JetStream of its own (a port it picks itself, a temporary store), for
+ * tests that need their own streams or stop and restart NATS; never the shared one. A restart
+ * takes the same port again, retrying while another process holds it (up to 15 s). Needs
+ * `nats-server` on the PATH.
  *
  * @example
  * const nats = await startNatsServer();
@@ -28,32 +72,57 @@ export interface NatsServer {
  */
 export async function startNatsServer(): Promise<NatsServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ticketing-nats-'));
-  const port = await freePort();
+  const storeDir = join(dir, 'store');
+  const portsDir = join(dir, 'ports');
+  await mkdir(portsDir);
   let child: ChildProcess | undefined;
+  let starting: Promise<void> | undefined;
+  let port = -1;
+
+  async function startOnce(): Promise<void> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    // The first start lets the server pick a port, so no other process can take it in between; a
+    // restart needs that same port (clients hold its URL), so it waits while someone else has it.
+    const launched = await waitFor(async () => {
+      const attempt = await launch(port, storeDir, portsDir, deadline).catch((err: unknown) => ({ kind: 'failed' as const, err }));
+      return attempt.kind === 'port in use' ? undefined : attempt;
+    }, { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, what: `port ${port} to be free for nats-server` });
+    if (launched.kind === 'failed') throw launched.err;
+    port = launched.port;
+    child = launched.child;
+    const started = launched.child;
+    started.once('exit', () => { if (child === started) child = undefined; });
+  }
+
   const server: NatsServer = {
-    url: `nats://127.0.0.1:${port}`,
-    port,
+    get url() {
+      return `nats://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
     async start() {
       if (child) return;
-      const started = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
-      child = started;
-      started.once('exit', () => { if (child === started) child = undefined; });
-      await waitFor(() => portAccepts(port), { timeoutMs: 15_000, what: `nats-server on port ${port}` });
+      starting ??= startOnce().finally(() => { starting = undefined; });
+      await starting;
     },
     async stop() {
+      await starting?.catch(() => undefined);
       const running = child;
       if (!running) return;
       child = undefined;
-      if (running.exitCode !== null || running.signalCode !== null) return;
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill('SIGTERM');
-      await exited;
+      await stopProcess(running);
     },
     async destroy() {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return server;
 }
