@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { Gauge, type Registry } from 'prom-client';
 import { AUTH_STREAM, Subjects } from './events.js';
@@ -55,7 +55,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
   let current: NatsConnection | undefined;
   let connected = false;
   let closed = false;
-  let pause: { cancel(): void } | undefined;
+  const pauses = new Set<{ cancel(): void }>();
   const waiters: { resolve(nc: NatsConnection): void; reject(err: Error): void }[] = [];
   const reconnectListeners = new Set<() => void>();
 
@@ -70,35 +70,58 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
     });
   }
 
-  async function watch(nc: NatsConnection): Promise<void> {
-    for await (const status of nc.status()) {
-      if (status.type === 'disconnect') {
-        connected = false;
-        logger.warn({ server: status.server }, 'NATS connection lost; reconnecting (tokens are still verified locally)');
-      } else if (status.type === 'reconnect') {
-        connected = true;
-        logger.info({ server: status.server }, 'NATS reconnected');
-        for (const listener of reconnectListeners) listener();
-      } else if (status.type === 'error') {
-        logger.warn({ err: status.error }, 'NATS error');
+  function onStatus(status: Status): void {
+    if (status.type === 'disconnect') {
+      connected = false;
+      logger.warn({ server: status.server }, 'NATS connection lost; reconnecting (tokens are still verified locally)');
+    } else if (status.type === 'reconnect') {
+      connected = true;
+      logger.info({ server: status.server }, 'NATS reconnected');
+      for (const listener of reconnectListeners) {
+        // One listener failing must not keep the others from hearing of the reconnect.
+        try {
+          listener();
+        } catch (err) {
+          logger.error({ err }, 'NATS reconnect listener failed');
+        }
       }
+    } else if (status.type === 'error') {
+      logger.warn({ err: status.error }, 'NATS error');
     }
+  }
+
+  /** A pause between attempts that `close()` ends at once. */
+  async function pauseBeforeRetry(): Promise<void> {
+    const delay = cancellableDelay(retryDelayMs);
+    pauses.add(delay);
+    await delay.done;
+    pauses.delete(delay);
+  }
+
+  /** Follows the connection's status until it closes (restarted by `keepRunning` should it fail). */
+  async function watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) onStatus(status);
   }
 
   async function run(): Promise<void> {
     let failures = 0;
     while (!closed) {
       try {
-        const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
-        if (closed) {
-          await nc.close();
-          return;
+        let nc = current;
+        // A restarted loop finds the connection the last one made still open, and waits out that one.
+        if (nc === undefined || nc.isClosed()) {
+          nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
+          if (closed) {
+            await nc.close();
+            return;
+          }
+          current = nc;
+          connected = true;
+          logger.info({ url }, 'NATS connected');
+          const watched = nc;
+          keepRunning('NATS status watch', () => watch(watched), () => watched.isClosed());
+          for (const waiter of waiters.splice(0)) waiter.resolve(nc);
         }
-        current = nc;
-        connected = true;
-        logger.info({ url }, 'NATS connected');
-        void watch(nc);
-        for (const waiter of waiters.splice(0)) waiter.resolve(nc);
         const err = await nc.closed();
         connected = false;
         if (closed) return;
@@ -106,12 +129,28 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
       } catch (err) {
         if (failures++ === 0) logger.warn({ url, err: (err as Error).message }, 'NATS unreachable; retrying in the background');
       }
-      const delay = cancellableDelay(retryDelayMs);
-      pause = delay;
-      await delay.done;
+      await pauseBeforeRetry();
     }
   }
-  void run();
+
+  /**
+   * Runs `loop` in the background. Should it reject (a status iterator that throws, a logger that
+   * fails), the error is logged and the loop started again after a pause, unless the client (or
+   * what `done` says) has ended: nothing escapes as an unhandled rejection, and reconnects are
+   * still handled. A status that came while the loop was down is not seen again.
+   */
+  function keepRunning(what: string, loop: () => Promise<void>, done: () => boolean = () => false): void {
+    loop().catch(async (err: unknown) => {
+      if (closed || done()) return;
+      logger.error({ err }, `${what} failed; starting it again`);
+      await pauseBeforeRetry();
+      if (!closed && !done()) keepRunning(what, loop, done);
+    }).catch((err: unknown) => {
+      // Only the logger itself can get here; stderr is all that is left.
+      process.stderr.write(`${name}: ${what} failed: ${String(err)}\n`);
+    });
+  }
+  keepRunning('NATS connect loop', run);
 
   return {
     connection() {
@@ -126,7 +165,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
     },
     async close() {
       closed = true;
-      pause?.cancel();
+      for (const delay of pauses) delay.cancel();
       for (const waiter of waiters.splice(0)) waiter.reject(new Error('NATS client closed'));
       connected = false;
       if (current !== undefined && !current.isClosed()) await current.drain().catch(() => current?.close());
