@@ -19,7 +19,7 @@ export function createApp(deps: AuthDeps): Express {
   const { config, db, logger, metrics, banSync, relay } = deps;
   const key = createTokenKey(config.jwtKey);
   const signer = createTokenSigner({ key, ttlMs: config.accessTokenTtlMs });
-  const verifier = createTokenVerifier({ key, clockToleranceMs: config.clockSkewMs });
+  const verifier = createTokenVerifier({ key, maxLifetimeMs: config.accessTokenTtlMs, clockToleranceMs: config.clockSkewMs });
   const routes = Router();
   routes.use(usersRouter({
     db,
@@ -33,5 +33,7 @@ export function createApp(deps: AuthDeps): Express {
     production: config.production,
   }));
   routes.use(adminRouter({ db, bans: banSync.bans, onEventCommitted: () => relay.kick() }));
-  return createServiceApp({ production: config.production, logger, metrics, verifier, readiness: serviceReadiness(deps), routes });
+  return createServiceApp({
+    production: config.production, logger, metrics, verifier, readiness: serviceReadiness(deps), allowedOrigins: config.allowedOrigins, routes,
+  });
 }

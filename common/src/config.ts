@@ -48,7 +48,7 @@ export function configReader(env: Env) {
       if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
       return value;
     },
-    durationMs(name: string, options: { default: string; minMs?: number }): number {
+    durationMs(name: string, options: { default: string; minMs?: number; maxMs?: number }): number {
       const text = raw(name) ?? options.default;
       let ms: number;
       try {
@@ -57,6 +57,7 @@ export function configReader(env: Env) {
         throw new ConfigError(name, `must be a duration such as 30s, 15m or 24h, got ${JSON.stringify(text)}`);
       }
       if (options.minMs !== undefined && ms < options.minMs) throw new ConfigError(name, `must be at least ${options.minMs}ms`);
+      if (options.maxMs !== undefined && ms > options.maxMs) throw new ConfigError(name, `must be at most ${options.maxMs}ms, got ${JSON.stringify(text)}`);
       return ms;
     },
     secret(name: string, options: { minBytes: number }): string {
@@ -83,6 +84,22 @@ export function configReader(env: Env) {
     list(name: string): string[] {
       return (raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
     },
+    /** Comma-separated web origins (`https://app.example.com`), each in the form a browser sends. */
+    origins(name: string): string[] {
+      return this.list(name).map((item) => {
+        let url: URL;
+        try {
+          url = new URL(item);
+        } catch {
+          throw new ConfigError(name, `must list origins such as https://app.example.com, got ${JSON.stringify(item)}`);
+        }
+        const bare = url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+        if ((url.protocol !== 'https:' && url.protocol !== 'http:') || !bare) {
+          throw new ConfigError(name, `must list origins (scheme://host[:port], nothing after), got ${JSON.stringify(item)}`);
+        }
+        return url.origin;
+      });
+    },
     oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {
       const value = raw(name) ?? fallback;
       if (!(choices as readonly string[]).includes(value)) throw new ConfigError(name, `must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
@@ -90,6 +107,9 @@ export function configReader(env: Env) {
     },
   };
 }
+
+/** The widest `CLOCK_SKEW` accepted: 5 minutes. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** Settings every service reads. */
 export interface ServiceConfig {
@@ -103,6 +123,8 @@ export interface ServiceConfig {
   dataDir: string;
   natsUrl: string;
   banCacheMax: number;
+  /** Other sites whose pages may send cookie-authenticated state-changing requests here. */
+  allowedOrigins: readonly string[];
   logLevel: LevelWithSilent;
 }
 
@@ -119,11 +141,14 @@ export function loadServiceConfig(env: Env, defaults: { port: number; dataDir: s
     production: read.optional('NODE_ENV') === 'production',
     jwtKey: read.secret('JWT_KEY', { minBytes: MIN_JWT_KEY_BYTES }),
     accessTokenTtlMs: read.durationMs('ACCESS_TOKEN_TTL', { default: '15m', minMs: 1000 }),
-    clockSkewMs: read.durationMs('CLOCK_SKEW', { default: '30s' }),
+    // A tolerance this wide would be a clock problem to fix, not to tolerate: it widens every
+    // ban window and lets tokens from the future through.
+    clockSkewMs: read.durationMs('CLOCK_SKEW', { default: '30s', maxMs: MAX_CLOCK_SKEW_MS }),
     databaseUrl: read.url('DATABASE_URL', { protocols: ['postgres:', 'postgresql:'] }),
     dataDir: read.string('DATA_DIR', { default: defaults.dataDir }),
     natsUrl: read.url('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' })!,
     banCacheMax: read.integer('BAN_CACHE_MAX', { default: 100_000, min: 1 }),
+    allowedOrigins: Object.freeze(read.origins('ALLOWED_ORIGINS')),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

@@ -1,46 +1,80 @@
 import type { Request, RequestHandler } from 'express';
+import { Counter, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
-import { InvalidTokenError, type TokenVerifier } from './token-verifier.js';
+import { InvalidTokenError, type TokenRefusal, type TokenVerifier } from './token-verifier.js';
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+/** `<scheme> [credentials]` (RFC 7235 §2.1); the scheme is a token, matched case-insensitively. */
+const AUTHORIZATION = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/;
 
-/** Where a request's token came from; `null` when it carries none. */
-function readToken(req: Request): { token: string; source: 'header' | 'cookie' } | { malformed: string } | null {
-  const header = req.headers.authorization;
-  if (header !== undefined) {
-    const match = BEARER.exec(header);
-    return match ? { token: match[1]!, source: 'header' } : { malformed: 'authorization header is not a Bearer JWT' };
+/** Refusals that mean this service and the signer disagree (configuration or clocks), not a stray token. */
+const LOUD: ReadonlySet<TokenRefusal | 'bearer_malformed' | 'cookie_malformed'> = new Set(['lifetime', 'crit', 'issued_in_future']);
+
+type Found =
+  | { token: string; source: 'header' | 'cookie' }
+  | { malformed: 'bearer_malformed' | 'cookie_malformed'; source: 'header' | 'cookie' }
+  | null;
+
+/**
+ * The request's token. A Bearer `Authorization` header wins: when present, the cookie is not
+ * looked at, even if the header's token is malformed or refused. A header with another scheme (a
+ * proxy's `Basic`) is not ours, so the session cookie is used.
+ */
+export function readToken(req: Request): Found {
+  const header = req.headers.authorization?.trim();
+  if (header !== undefined && header !== '') {
+    const match = AUTHORIZATION.exec(header);
+    if (match !== null && match[1]!.toLowerCase() === 'bearer') {
+      const credentials = match[2]?.trim() ?? '';
+      return JWT.test(credentials) ? { token: credentials, source: 'header' } : { malformed: 'bearer_malformed', source: 'header' };
+    }
   }
   const jwt: unknown = req.session?.jwt;
   if (jwt === undefined || jwt === null) return null;
-  if (typeof jwt !== 'string') return { malformed: 'session jwt is not a string' };
+  if (typeof jwt !== 'string') return { malformed: 'cookie_malformed', source: 'cookie' };
   return { token: jwt, source: 'cookie' };
 }
 
 /**
- * Sets `req.currentUser` from a valid access token in the `Authorization: Bearer` header or, failing
- * that, the cookie-session cookie (`{ jwt }`). A request without a valid token goes on without a
- * user; why its token was refused is logged at debug. Mount after `cookieSession`.
+ * Sets `req.currentUser` from a valid access token in the `Authorization: Bearer` header or, when
+ * there is none, the cookie-session cookie (`{ jwt }`). A request without a valid token goes on
+ * without a user. Each refusal is counted in `tokens_refused_total{reason}`; refusals that point
+ * at a misconfiguration (a lifetime longer than this service's `ACCESS_TOKEN_TTL`, a `crit`
+ * header, a token from the future) are logged at warn, the rest at debug, never with the token.
+ * Mount after `cookieSession`.
  *
  * @example
- * app.use(currentUser({ verifier, logger }));
+ * app.use(currentUser({ verifier, logger, registry: metrics.registry }));
  */
-export function currentUser(options: { verifier: TokenVerifier; logger: Logger }): RequestHandler {
+export function currentUser(options: { verifier: TokenVerifier; logger: Logger; registry?: Registry }): RequestHandler {
   const { verifier, logger } = options;
   if (typeof verifier?.verify !== 'function') throw new TypeError('currentUser: verifier is required');
+  const refused = new Counter({
+    name: 'tokens_refused_total',
+    help: 'Access tokens refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: options.registry ? [options.registry] : [],
+  });
+  const refuse = (reason: TokenRefusal | 'bearer_malformed' | 'cookie_malformed', source: string, detail?: string) => {
+    refused.inc({ reason });
+    const fields = { reason, source, ...(detail === undefined ? {} : { detail }) };
+    if (LOUD.has(reason)) logger.warn(fields, 'token refused: the signer and this service disagree; the user is treated as signed out');
+    else logger.debug(fields, 'token refused');
+  };
   return function setCurrentUser(req, _res, next) {
     req.currentUser = undefined;
     const found = readToken(req);
     if (found === null) return next();
     if ('malformed' in found) {
-      logger.debug({ reason: found.malformed }, 'token refused');
+      refuse(found.malformed, found.source);
       return next();
     }
     try {
       req.currentUser = verifier.verify(found.token);
     } catch (err) {
       if (!(err instanceof InvalidTokenError)) return next(err);
-      logger.debug({ reason: err.reason, source: found.source }, 'token refused');
+      // Only this library's own messages: a parser's message can quote the token's text.
+      refuse(err.reason, found.source, LOUD.has(err.reason) ? err.message : undefined);
     }
     next();
   };

@@ -36,6 +36,7 @@ describe('loadServiceConfig', () => {
       dataDir: '.data/orders',
       natsUrl: 'nats://127.0.0.1:4222',
       banCacheMax: 100_000,
+      allowedOrigins: [],
       logLevel: 'info',
     });
   });
@@ -51,6 +52,7 @@ describe('loadServiceConfig', () => {
       DATA_DIR: '/var/lib/orders',
       NATS_URL: 'nats://nats:4222',
       BAN_CACHE_MAX: '500',
+      ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173',
       LOG_LEVEL: 'debug',
     })).toEqual({
       port: 8080,
@@ -62,6 +64,7 @@ describe('loadServiceConfig', () => {
       dataDir: '/var/lib/orders',
       natsUrl: 'nats://nats:4222',
       banCacheMax: 500,
+      allowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
       logLevel: 'debug',
     });
   });
@@ -83,6 +86,16 @@ describe('loadServiceConfig', () => {
   it('is production only for NODE_ENV=production', () => {
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'development' }).production).toBe(false);
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'production' }).production).toBe(true);
+  });
+
+  it('accepts CLOCK_SKEW up to 5 minutes', () => {
+    expect(load({ JWT_KEY: KEY_32, CLOCK_SKEW: '5m' }).clockSkewMs).toBe(300_000);
+    expect(load({ JWT_KEY: KEY_32, CLOCK_SKEW: '0s' }).clockSkewMs).toBe(0);
+  });
+
+  it('gives every allowed origin the form a browser sends', () => {
+    expect(load({ JWT_KEY: KEY_32, ALLOWED_ORIGINS: 'HTTPS://App.Example.com:443/,http://localhost:5173' }).allowedOrigins)
+      .toEqual(['https://app.example.com', 'http://localhost:5173']);
   });
 
   it('accepts PORT 0 (pick a free port) and 65535', () => {
@@ -113,6 +126,14 @@ describe('loadServiceConfig', () => {
     ['ACCESS_TOKEN_TTL', '15', /duration/],
     ['ACCESS_TOKEN_TTL', '500ms', /at least 1000ms/],
     ['CLOCK_SKEW', 'soon', /duration/],
+    ['CLOCK_SKEW', '301s', /at most 300000ms/],
+    ['CLOCK_SKEW', '1h', /at most 300000ms/],
+    ['ALLOWED_ORIGINS', 'app.example.com', /origins such as/],
+    ['ALLOWED_ORIGINS', 'https://app.example.com/login', /nothing after/],
+    ['ALLOWED_ORIGINS', 'https://app.example.com?x=1', /nothing after/],
+    ['ALLOWED_ORIGINS', 'https://user@app.example.com', /nothing after/],
+    ['ALLOWED_ORIGINS', 'ftp://files.example.com', /nothing after/],
+    ['ALLOWED_ORIGINS', 'null', /origins such as/],
     ['DATABASE_URL', 'mysql://x', /postgres: or postgresql:/],
     ['DATABASE_URL', 'not a url', /URL/],
     ['NATS_URL', 'http://nats:4222', /nats: or tls:/],

@@ -1,9 +1,10 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
-import { createTokenSigner, currentUser, errorHandler } from '@ticketing/common';
+import { Registry } from 'prom-client';
+import { createTokenSigner, createTokenVerifier, currentUser, errorHandler } from '@ticketing/common';
 import { capturingLogger } from '@ticketing/common/testing';
-import { ADMIN, OTHER_KEY, T0, T0_SECONDS, base64url, middlewareApp, sessionCookie, signAt, whoAmI } from './fixtures.js';
+import { ADMIN, ALICE, KEY, OTHER_KEY, T0, T0_SECONDS, base64url, middlewareApp, sessionCookie, signAt, whoAmI } from './fixtures.js';
 
 function app() {
   return middlewareApp((a) => a.get('/me', whoAmI));
@@ -17,7 +18,7 @@ describe('currentUser', () => {
     const res = await request(server).get('/me').set('Authorization', `Bearer ${signAt(T0, ADMIN)}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      currentUser: { id: 'admin-1', email: 'admin@example.com', role: 'admin', iat: T0_SECONDS, exp: T0_SECONDS + 900 },
+      currentUser: { id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', email: 'admin@example.com', role: 'admin', iat: T0_SECONDS, exp: T0_SECONDS + 900 },
     });
     expect(refusals(lines)).toEqual([]);
   });
@@ -26,7 +27,7 @@ describe('currentUser', () => {
     const { app: server } = app();
     const res = await request(server).get('/me').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
     expect(res.status).toBe(200);
-    expect(res.body.currentUser).toMatchObject({ id: 'user-1', role: 'user' });
+    expect(res.body.currentUser).toMatchObject({ id: '11111111-1111-4111-8111-111111111111', role: 'user' });
   });
 
   it('prefers the Authorization header to the cookie', async () => {
@@ -35,7 +36,7 @@ describe('currentUser', () => {
       .get('/me')
       .set('Authorization', `Bearer ${signAt(T0, ADMIN)}`)
       .set('Cookie', sessionCookie({ jwt: signAt(T0) }));
-    expect(res.body.currentUser.id).toBe('admin-1');
+    expect(res.body.currentUser.id).toBe('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
   });
 
   it('goes on without a user and logs nothing when there is no token', async () => {
@@ -53,14 +54,14 @@ describe('currentUser', () => {
     expect(res.body).toEqual({ currentUser: null });
     const [line, ...more] = refusals(lines);
     expect(more).toEqual([]);
-    expect(line).toMatchObject({ level: 20, source: 'cookie', reason: 'jwt malformed' });
+    expect(line).toMatchObject({ level: 20, source: 'cookie', reason: 'malformed' });
   });
 
   it('refuses a session jwt that is not a string, logging why', async () => {
     const { app: server, lines } = app();
-    const res = await request(server).get('/me').set('Cookie', sessionCookie({ jwt: { id: 'user-1', role: 'admin' } }));
+    const res = await request(server).get('/me').set('Cookie', sessionCookie({ jwt: { id: '11111111-1111-4111-8111-111111111111', role: 'admin' } }));
     expect(res.body).toEqual({ currentUser: null });
-    expect(refusals(lines)).toEqual([expect.objectContaining({ level: 20, reason: 'session jwt is not a string' })]);
+    expect(refusals(lines)).toEqual([expect.objectContaining({ level: 20, reason: 'cookie_malformed' })]);
   });
 
   it('ignores a session cookie that is not base64 JSON', async () => {
@@ -74,10 +75,10 @@ describe('currentUser', () => {
   it('refuses a tampered token, logging why and never the token', async () => {
     const { app: server, lines } = app();
     const [header, , signature] = signAt(T0).split('.');
-    const tampered = `${header}.${base64url({ id: 'user-1', email: 'alice@example.com', role: 'admin', iat: T0_SECONDS, exp: T0_SECONDS + 900, iss: 'ticketing-auth' })}.${signature}`;
+    const tampered = `${header}.${base64url({ id: '11111111-1111-4111-8111-111111111111', email: 'alice@example.com', role: 'admin', iat: T0_SECONDS, exp: T0_SECONDS + 900, iss: 'ticketing-auth' })}.${signature}`;
     const res = await request(server).get('/me').set('Authorization', `Bearer ${tampered}`);
     expect(res.body).toEqual({ currentUser: null });
-    expect(refusals(lines)).toEqual([expect.objectContaining({ level: 20, source: 'header', reason: 'invalid signature' })]);
+    expect(refusals(lines)).toEqual([expect.objectContaining({ level: 20, source: 'header', reason: 'signature' })]);
     const logged = JSON.stringify(lines());
     expect(logged).not.toContain(tampered);
     expect(logged).not.toContain(signature);
@@ -88,30 +89,68 @@ describe('currentUser', () => {
     const expired = signAt(T0 - 3_600_000);
     const res = await request(server).get('/me').set('Cookie', sessionCookie({ jwt: expired }));
     expect(res.body).toEqual({ currentUser: null });
-    expect(refusals(lines)).toEqual([expect.objectContaining({ reason: 'jwt expired' })]);
+    expect(refusals(lines)).toEqual([expect.objectContaining({ reason: 'expired' })]);
     expect(JSON.stringify(lines())).not.toContain(expired.split('.')[2]);
   });
 
   it.each([
-    ['no scheme', (token: string) => token],
-    ['another scheme', (token: string) => `Basic ${token}`],
     ['no token', () => 'Bearer '],
     ['not a JWT', () => 'Bearer abc'],
     ['two tokens', (token: string) => `Bearer ${token} ${token}`],
-  ])('refuses a malformed Authorization header (%s), logging why and never the token', async (_name, header) => {
+    ['a comma after the token', (token: string) => `Bearer ${token},`],
+  ])('refuses a malformed Bearer header (%s), logging why and never the token', async (_name, header) => {
     const { app: server, lines } = app();
     const token = signAt(T0);
     const res = await request(server).get('/me').set('Authorization', header(token));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ currentUser: null });
-    expect(refusals(lines)).toEqual([expect.objectContaining({ level: 20, reason: 'authorization header is not a Bearer JWT' })]);
+    expect(refusals(lines)).toEqual([expect.objectContaining({ level: 20, reason: 'bearer_malformed' })]);
     expect(JSON.stringify(lines())).not.toContain(token.split('.')[2]);
   });
 
-  it('does not fall back to the cookie when the header is malformed', async () => {
+  it.each(['bearer', 'BEARER', 'BeArEr'])('takes the scheme in any case (RFC 7235): %s', async (scheme) => {
     const { app: server } = app();
-    const res = await request(server).get('/me').set('Authorization', 'Basic dXNlcjpwYXNz').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    const res = await request(server).get('/me').set('Authorization', `${scheme} ${signAt(T0, ADMIN)}`);
+    expect(res.body.currentUser.id).toBe(ADMIN.id);
+  });
+
+  it.each([
+    ['Basic', 'Basic dXNlcjpwYXNz'],
+    ['Digest', 'Digest username="ada", realm="proxy"'],
+    ['a bare token68', 'dXNlcjpwYXNz'],
+  ])('ignores a header of another scheme (%s) and uses the session cookie', async (_name, header) => {
+    const { app: server, lines } = app();
+    const res = await request(server).get('/me').set('Authorization', header).set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    expect(res.body.currentUser.id).toBe(ALICE.id);
+    expect(refusals(lines)).toEqual([]);
+  });
+
+  it.each([
+    ['malformed', () => 'Bearer abc'],
+    ['expired', () => `Bearer ${signAt(T0 - 3_600_000, ADMIN)}`],
+    ['signed with another key', () => `Bearer ${createTokenSigner({ key: OTHER_KEY, ttlMs: 900_000, now: () => T0 }).sign(ADMIN)}`],
+  ])('does not fall back to the cookie when the Bearer token is %s', async (_name, header) => {
+    const { app: server } = app();
+    const res = await request(server).get('/me').set('Authorization', header()).set('Cookie', sessionCookie({ jwt: signAt(T0) }));
     expect(res.body).toEqual({ currentUser: null });
+  });
+
+  it('counts refusals by reason and warns when the token outlives this service\'s lifetime', async () => {
+    const { logger, lines } = capturingLogger();
+    const registry = new Registry();
+    const server = express();
+    server.use(currentUser({ verifier: createTokenVerifier({ key: KEY, maxLifetimeMs: 3_000, now: () => T0 }), logger, registry }));
+    server.get('/me', whoAmI);
+    const token = signAt(T0);
+    expect((await request(server).get('/me').set('Authorization', `Bearer ${token}`)).body).toEqual({ currentUser: null });
+    await request(server).get('/me').set('Authorization', 'Bearer abc');
+    await request(server).get('/me').set('Authorization', 'Bearer abc');
+    const { values } = await registry.getSingleMetric('tokens_refused_total')!.get();
+    expect(Object.fromEntries(values.map((value) => [value.labels.reason, value.value]))).toEqual({ lifetime: 1, bearer_malformed: 2 });
+    const warned = lines().filter((line) => line.level === 40);
+    expect(warned).toEqual([expect.objectContaining({ reason: 'lifetime', source: 'header' })]);
+    expect(String(warned[0]!.detail)).toMatch(/ACCESS_TOKEN_TTL/);
+    expect(JSON.stringify(lines())).not.toContain(token.split('.')[2]);
   });
 
   it('refuses a token signed with another key', async () => {
@@ -119,7 +158,7 @@ describe('currentUser', () => {
     const foreign = createTokenSigner({ key: OTHER_KEY, ttlMs: 900_000, now: () => T0 }).sign(ADMIN);
     const res = await request(server).get('/me').set('Authorization', `Bearer ${foreign}`);
     expect(res.body).toEqual({ currentUser: null });
-    expect(refusals(lines)).toEqual([expect.objectContaining({ reason: 'invalid signature' })]);
+    expect(refusals(lines)).toEqual([expect.objectContaining({ reason: 'signature' })]);
   });
 
   it('passes an unexpected verifier failure on to the error handler (500)', async () => {

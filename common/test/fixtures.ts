@@ -7,6 +7,7 @@ import {
   createTokenVerifier,
   currentUser,
   errorHandler,
+  jsonBody,
   type Role,
 } from '@ticketing/common';
 import { capturingLogger } from '@ticketing/common/testing';
@@ -19,8 +20,8 @@ export const SECRET = 'k'.repeat(32);
 export const KEY = createTokenKey(SECRET);
 export const OTHER_KEY = createTokenKey('o'.repeat(32));
 
-export const ALICE = { id: 'user-1', email: 'alice@example.com', role: 'user' as Role };
-export const ADMIN = { id: 'admin-1', email: 'admin@example.com', role: 'admin' as Role };
+export const ALICE = { id: '11111111-1111-4111-8111-111111111111', email: 'alice@example.com', role: 'user' as Role };
+export const ADMIN = { id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', email: 'admin@example.com', role: 'admin' as Role };
 
 /** Signs with the shared key at a frozen instant (ms since the epoch), 15 minutes of lifetime. */
 export function signAt(nowMs: number, user: { id: string; email: string; role: Role } = ALICE, ttlMs = 15 * 60_000): string {
@@ -29,7 +30,7 @@ export function signAt(nowMs: number, user: { id: string; email: string; role: R
 
 /** A verifier of the shared key whose clock stands still at `nowMs`. */
 export function verifierAt(nowMs: number, clockToleranceMs = 30_000) {
-  return createTokenVerifier({ key: KEY, clockToleranceMs, now: () => nowMs });
+  return createTokenVerifier({ key: KEY, maxLifetimeMs: 15 * 60_000, clockToleranceMs, now: () => nowMs });
 }
 
 /** A token with any claims, signed by jsonwebtoken directly with the shared key. */
@@ -54,7 +55,7 @@ export function middlewareApp(route: (app: express.Express) => void, options: { 
   const { logger, lines } = capturingLogger();
   const verifier = verifierAt(options.nowMs ?? T0 + 1000);
   const app = express();
-  app.use(express.json({ limit: options.limit ?? '16kb' }));
+  app.use(jsonBody({ limit: options.limit ?? '16kb' }));
   app.use(cookieSession({ name: 'session', signed: false }));
   app.use(currentUser({ verifier, logger }));
   route(app);

@@ -23,7 +23,7 @@ describe("requireRole('admin')", () => {
   it('lets an admin through', async () => {
     const res = await request(app()).get('/admin').set('Authorization', `Bearer ${signAt(T0, ADMIN)}`);
     expect(res.status).toBe(200);
-    expect(res.body.currentUser).toMatchObject({ id: 'admin-1', role: 'admin' });
+    expect(res.body.currentUser).toMatchObject({ id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', role: 'admin' });
   });
 
   it('refuses an unknown role at once (TypeError)', () => {

@@ -10,7 +10,7 @@ describe('createTokenSigner', () => {
     const { header, payload } = jwt.decode(token, { complete: true })!;
     expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
     expect(payload).toEqual({
-      id: 'user-1',
+      id: '11111111-1111-4111-8111-111111111111',
       email: 'alice@example.com',
       role: 'user',
       iat: T0_SECONDS,

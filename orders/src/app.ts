@@ -8,13 +8,16 @@ export type OrdersDeps = Pick<ServiceDeps<OrdersConfig>, 'config' | 'db' | 'logg
 /** Builds the orders service's express app from what it is given; it opens nothing itself. */
 export function createApp(deps: OrdersDeps): Express {
   const { config, db, logger, metrics, banSync } = deps;
-  const verifier = createTokenVerifier({ key: createTokenKey(config.jwtKey), clockToleranceMs: config.clockSkewMs });
+  const verifier = createTokenVerifier({
+    key: createTokenKey(config.jwtKey), maxLifetimeMs: config.accessTokenTtlMs, clockToleranceMs: config.clockSkewMs,
+  });
   return createServiceApp({
     production: config.production,
     logger,
     metrics,
     verifier,
     readiness: serviceReadiness(deps),
+    allowedOrigins: config.allowedOrigins,
     routes: ordersRouter({ db, bans: banSync.bans }),
   });
 }
