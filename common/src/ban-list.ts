@@ -3,9 +3,11 @@ import type { Logger } from './logger.js';
 import type { BanChecker } from './require-auth.js';
 
 interface BanEntry {
+  /** The latest `bannedAt` of any ban seen for this user: the list only ever gets stricter. */
   bannedAtMs: number;
+  /** The highest version seen; it decides `isActive`, never who is refused. */
   version: number;
-  /** False once an unban newer than the ban arrived; tokens from before the ban stay refused. */
+  /** What the highest-versioned event said: banned (true) or unbanned (false). For views only. */
   active: boolean;
 }
 
@@ -24,17 +26,19 @@ export interface BanListOptions {
   now?: () => number;
 }
 
-/** What applying an event did. */
+/** What applying an event did: `stale` means it changed nothing. */
 export type BanApplyResult = 'applied' | 'stale' | 'expired';
 
 /**
  * The in-memory list of recently banned users that `requireAuth` checks: bounded in size
- * (`max`) and time (each entry expires when every token issued before its ban has), versioned so
- * an older event never undoes a newer one.
+ * (`max`) and time (each entry expires when every token issued before its ban has).
  *
- * A request is refused when its user has an entry and its token was issued at or before the ban.
- * An unban keeps the entry (tokens from before the ban stay refused) but lets tokens issued after
- * it through, which they would be anyway: the rule only ever looks at `bannedAt`.
+ * A request is refused when its user has an entry and its token was issued at or before the
+ * entry's `bannedAt`. Applying events can only make that stricter, whatever order they arrive in
+ * and whatever versions they carry: a ban moves `bannedAt` to the latest ban seen (and the expiry
+ * with it), never back; an unban changes neither, since tokens from before the ban must stay
+ * refused and tokens from after the unban pass anyway. Versions only decide `isActive`, for views.
+ * User ids are compared in their canonical lower-case form.
  *
  * @example
  * const bans = new BanList({ max: 100_000, windowMs: ttlMs + skewMs, logger });
@@ -75,42 +79,54 @@ export class BanList implements BanChecker {
     return this.#cache.size;
   }
 
-  /** Records a ban unless a newer event for this user is held, or every token it concerns has expired. */
+  /**
+   * Records a ban: the entry's `bannedAt` becomes the later of the one held and this one, and it
+   * lives until `bannedAt + windowMs`. `expired` when every token this ban concerns has expired.
+   */
   ban(event: { userId: string; bannedAt: Date; version: number }): BanApplyResult {
-    const held = this.#cache.get(event.userId);
-    if (held !== undefined && held.version >= event.version) return 'stale';
+    const userId = event.userId.toLowerCase();
     const bannedAtMs = event.bannedAt.getTime();
     const ttl = bannedAtMs + this.#windowMs - this.#now();
-    if (ttl <= 0) return 'expired';
-    this.#cache.set(event.userId, { bannedAtMs, version: event.version, active: true }, { ttl });
+    if (!(ttl > 0)) return 'expired';
+    const held = this.#cache.get(userId);
+    if (held === undefined) {
+      this.#cache.set(userId, { bannedAtMs, version: event.version, active: true }, { ttl });
+      return 'applied';
+    }
+    const stricter = bannedAtMs > held.bannedAtMs;
+    const newer = event.version > held.version;
+    if (!stricter && !newer) return 'stale';
+    const entry: BanEntry = {
+      bannedAtMs: Math.max(bannedAtMs, held.bannedAtMs),
+      version: Math.max(event.version, held.version),
+      active: newer ? true : held.active,
+    };
+    this.#cache.set(userId, entry, stricter ? { ttl } : { noUpdateTTL: true });
     return 'applied';
   }
 
   /**
-   * Marks the user unbanned unless a newer event is held. With no entry it leaves a tombstone (no
-   * token refused) until `unbannedAt + windowMs`, so that an older ban arriving late stays stale.
+   * Records that a newer unban was seen (for `isActive`). Who is refused does not change, and an
+   * unban never makes an entry: one it made could push a live ban out of a full list.
    */
   unban(event: { userId: string; unbannedAt: Date; version: number }): BanApplyResult {
-    const held = this.#cache.get(event.userId);
-    if (held !== undefined && held.version >= event.version) return 'stale';
-    if (held !== undefined) {
-      // Keep the remaining TTL: tokens issued before the ban stay refused until they expire.
-      this.#cache.set(event.userId, { ...held, version: event.version, active: false }, { noUpdateTTL: true });
-      return 'applied';
+    const userId = event.userId.toLowerCase();
+    const held = this.#cache.get(userId);
+    if (held === undefined) {
+      return event.unbannedAt.getTime() + this.#windowMs > this.#now() ? 'stale' : 'expired';
     }
-    const ttl = event.unbannedAt.getTime() + this.#windowMs - this.#now();
-    if (ttl <= 0) return 'expired';
-    this.#cache.set(event.userId, { bannedAtMs: Number.NEGATIVE_INFINITY, version: event.version, active: false }, { ttl });
+    if (event.version <= held.version) return 'stale';
+    this.#cache.set(userId, { ...held, version: event.version, active: false }, { noUpdateTTL: true });
     return 'applied';
   }
 
   isBanned(userId: string, tokenIssuedAtMs: number): boolean {
-    const entry = this.#cache.get(userId);
+    const entry = this.#cache.get(userId.toLowerCase());
     return entry !== undefined && tokenIssuedAtMs <= entry.bannedAtMs;
   }
 
   /** True while the user's latest known event is a ban (for admin views and tests). */
   isActive(userId: string): boolean {
-    return this.#cache.get(userId)?.active === true;
+    return this.#cache.get(userId.toLowerCase())?.active === true;
   }
 }

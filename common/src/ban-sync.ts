@@ -20,7 +20,8 @@ export interface BanSyncOptions {
   windowMs: number;
   /**
    * `CLOCK_SKEW` in ms: the replay starts `windowMs + clockSkewMs` back (it is read against the NATS
-   * server's clock), and an event dated more than this after the stream stored it is refused.
+   * server's clock), and a ban dated more than this after the stream stored it is applied as of
+   * that bound.
    */
   clockSkewMs?: number;
   logger: Logger;
@@ -43,6 +44,7 @@ function counters(registry: Registry | undefined, bans: BanList, state: { caught
   return {
     applied: new Counter({ name: 'ban_events_applied_total', help: 'Ban events taken from the stream, by subject and result', labelNames: ['subject', 'result'] as const, registers }),
     malformed: new Counter({ name: 'ban_events_malformed_total', help: 'Ban events skipped because their payload broke the contract', registers }),
+    clamped: new Counter({ name: 'ban_events_clamped_total', help: 'Bans dated after the stream stored them, applied as of the stream time plus CLOCK_SKEW', registers }),
   };
 }
 
@@ -78,6 +80,22 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     markReady();
   }
 
+  /**
+   * A ban is never dropped for its date. One dated after the stream stored it (plus `CLOCK_SKEW`)
+   * comes from a clock running ahead, or is forged to pin an entry: it is applied as of that
+   * bound, which keeps it for as long as any token from before it can live, and no longer.
+   */
+  function boundedBanDate(msg: JsMsg, bannedAt: string): Date {
+    const claimed = new Date(bannedAt);
+    const latestMs = Math.floor(msg.info.timestampNanos / 1e6) + clockSkewMs;
+    if (claimed.getTime() <= latestMs) return claimed;
+    metrics.clamped.inc();
+    const bound = new Date(latestMs);
+    logger.warn({ subject: msg.subject, seq: msg.seq, bannedAt, appliedAs: bound.toISOString() },
+      'ban dated after the stream stored it; applied as of the stream time plus CLOCK_SKEW (check the auth clocks)');
+    return bound;
+  }
+
   function apply(msg: JsMsg): void {
     if (!isKnownSubject(msg.subject)) {
       logger.debug({ subject: msg.subject }, 'ignoring an auth event this version does not know');
@@ -87,14 +105,11 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     try {
       const event = parseAuthEvent(msg.subject, msg.data);
       const { userId, version } = event.payload;
-      const at = new Date(event.subject === Subjects.UserBanned ? event.payload.bannedAt : event.payload.unbannedAt);
-      // A date from the future would keep an entry (or a tombstone) alive past its window.
-      if (at.getTime() > msg.info.timestampNanos / 1e6 + clockSkewMs) {
-        throw new MalformedEventError(msg.subject, 'dated after the stream stored it');
+      if (event.subject === Subjects.UserBanned) {
+        result = bans.ban({ userId, bannedAt: boundedBanDate(msg, event.payload.bannedAt), version });
+      } else {
+        result = bans.unban({ userId, unbannedAt: new Date(event.payload.unbannedAt), version });
       }
-      result = event.subject === Subjects.UserBanned
-        ? bans.ban({ userId, bannedAt: at, version })
-        : bans.unban({ userId, unbannedAt: at, version });
     } catch (err) {
       if (!(err instanceof MalformedEventError)) throw err;
       metrics.malformed.inc();
@@ -106,7 +121,7 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     logger.debug({ subject: msg.subject, seq: msg.seq, result }, 'ban event');
   }
 
-  /** Consumes until stopped or interrupted; true when a reconnect interrupted it (resume at once). */
+  /** Consumes until stopped or interrupted; true when a reconnect interrupted it (resume at once, else after a pause). */
   async function consumeOnce(): Promise<boolean> {
     const nc = await nats.connection();
     // A stream made anew (its store lost) numbers from 1 again: replay the window instead of
@@ -131,16 +146,20 @@ export function startBanSync(options: BanSyncOptions): BanSync {
       restartNow = true;
       current.stop();
     });
-    // The client would recreate the consumer on a recreated stream by sequence; start over here instead.
+    // The client would recreate the consumer on a recreated stream by sequence; start over here
+    // instead, after the retry pause: the server may still be removing the old stream's files, and
+    // a stream made again in that moment can lose what is written to it.
     void (async () => {
       for await (const status of current.status()) {
         if (status.type === 'stream_not_found' || status.type === 'consumer_deleted') {
-          restartNow = true;
           current.stop();
           break;
         }
       }
-    })();
+    })().catch((err: unknown) => {
+      logger.warn({ err: (err as Error).message }, 'ban sync status stream failed; restarting the consumer');
+      current.stop();
+    });
     try {
       if (stopped) current.stop();
       for await (const msg of current) {
@@ -169,7 +188,8 @@ export function startBanSync(options: BanSyncOptions): BanSync {
       });
     }
   }
-  const running = run();
+  // run() catches everything inside its loop; anything escaping it is a bug worth a loud line.
+  const running = run().catch((err: unknown) => logger.error({ err }, 'ban sync stopped by an unexpected error; bans are no longer received'));
 
   return {
     bans,

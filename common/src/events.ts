@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uuidParam } from './user-id.js';
 
 /** The JetStream stream that carries every auth event. */
 export const AUTH_STREAM = 'AUTH';
@@ -16,7 +17,8 @@ export const Subjects = Object.freeze({
 const isoDate = z.iso.datetime({ offset: true });
 const common = {
   id: z.uuid(),
-  userId: z.string().min(1).max(128),
+  // One canonical form (lower-case UUID), whatever case the publisher used.
+  userId: uuidParam('userId must be a UUID'),
   version: z.int().positive(),
 };
 

@@ -45,11 +45,13 @@ describe('BanList: who is refused', () => {
 });
 
 describe('BanList: versions', () => {
-  it('answers stale to a duplicate (same version) and keeps the first bannedAt', () => {
+  it('answers stale to an exact duplicate, and keeps the later bannedAt of two with one version', () => {
     const { bans } = frozenBanList();
     expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 })).toBe('applied');
-    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 5_000), version: 1 })).toBe('stale');
-    expect(bans.isBanned('user-1', T0 + 1_000)).toBe(false);
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 })).toBe('stale');
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 5_000), version: 1 })).toBe('applied');
+    expect(bans.isBanned('user-1', T0 + 5_000)).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 5_001)).toBe(false);
   });
 
   it('answers stale to an older ban after a newer one, without moving bannedAt back', () => {
@@ -105,14 +107,75 @@ describe('BanList: versions', () => {
     expect(bans.isBanned('user-1', T0 + 1_500)).toBe(true);
   });
 
-  it('leaves a tombstone when an unban arrives before its older ban, so the late ban is stale', () => {
+  it('applies a ban that arrives after its own unban: tokens from before the ban stay refused', () => {
     const { bans } = frozenBanList();
-    expect(bans.unban({ userId: 'user-1', unbannedAt: new Date(T0), version: 2 })).toBe('applied');
-    expect(bans.size).toBe(1);
-    expect(bans.isBanned('user-1', T0 - 1_000)).toBe(false);
-    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 - 1_000), version: 1 })).toBe('stale');
-    expect(bans.isBanned('user-1', T0 - 2_000)).toBe(false);
-    expect(bans.isActive('user-1')).toBe(false);
+    expect(bans.unban({ userId: 'user-1', unbannedAt: new Date(T0), version: 2 })).toBe('stale');
+    expect(bans.size).toBe(0);
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 - 1_000), version: 1 })).toBe('applied');
+    expect(bans.isBanned('user-1', T0 - 2_000)).toBe(true);
+    // A token from after the unban was issued after the ban, so it passes.
+    expect(bans.isBanned('user-1', T0 + 1_000)).toBe(false);
+  });
+});
+
+describe('BanList: only ever stricter', () => {
+  it('keeps the later bannedAt when a higher version carries an earlier date', () => {
+    const { bans } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 - 60_000), version: 2 })).toBe('applied');
+    expect(bans.isBanned('user-1', T0)).toBe(true);
+    expect(bans.isBanned('user-1', T0 - 30_000)).toBe(true);
+  });
+
+  it('lets a ban through after an unban with the largest version (a forged or broken version)', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    expect(bans.unban({ userId: 'user-1', unbannedAt: new Date(T0), version: Number.MAX_SAFE_INTEGER })).toBe('applied');
+    expect(bans.isBanned('user-1', T0)).toBe(true);
+    clock.nowMs = T0 + 10_000;
+    expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 10_000), version: 2 })).toBe('applied');
+    expect(bans.isBanned('user-1', T0 + 10_000)).toBe(true);
+  });
+
+  it('never shortens an entry on unban: it still lives to bannedAt + windowMs', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    bans.unban({ userId: 'user-1', unbannedAt: new Date(T0 - 3_600_000), version: 9 });
+    clock.nowMs = T0 + WINDOW_MS - 1;
+    expect(bans.isBanned('user-1', T0)).toBe(true);
+  });
+
+  it('moves the expiry forward with a later ban of a lower version', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 5 });
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 60_000), version: 4 });
+    clock.nowMs = T0 + WINDOW_MS + 30_000;
+    expect(bans.isBanned('user-1', T0 + 60_000)).toBe(true);
+    // The view follows the highest version, which was a ban.
+    expect(bans.isActive('user-1')).toBe(true);
+  });
+
+  it.each([
+    ['ban, unban, ban', [['ban', 1, 0], ['unban', 2, 1_000], ['ban', 3, 2_000]]],
+    ['the same, reversed', [['ban', 3, 2_000], ['unban', 2, 1_000], ['ban', 1, 0]]],
+    ['unban first', [['unban', 2, 1_000], ['ban', 3, 2_000], ['ban', 1, 0]]],
+    ['duplicates', [['ban', 1, 0], ['ban', 1, 0], ['unban', 2, 1_000], ['unban', 2, 1_000], ['ban', 3, 2_000], ['ban', 3, 2_000]]],
+  ] as const)('refuses every token up to the latest ban whatever the order: %s', (_name, events) => {
+    const { bans } = frozenBanList();
+    for (const [kind, version, atMs] of events) {
+      if (kind === 'ban') bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + atMs), version });
+      else bans.unban({ userId: 'user-1', unbannedAt: new Date(T0 + atMs), version });
+    }
+    expect(bans.isBanned('user-1', T0 + 2_000)).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 2_001)).toBe(false);
+    expect(bans.isActive('user-1')).toBe(true);
+  });
+
+  it('compares user ids in their lower-case form', () => {
+    const { bans } = frozenBanList();
+    bans.ban({ userId: '3F2504E0-4F89-41D3-9A0C-0305E82C3301', bannedAt: new Date(T0), version: 1 });
+    expect(bans.isBanned('3f2504e0-4f89-41d3-9a0c-0305e82c3301', T0)).toBe(true);
+    expect(bans.isBanned('3F2504e0-4f89-41d3-9a0c-0305e82c3301', T0)).toBe(true);
   });
 });
 
@@ -145,6 +208,7 @@ describe('BanList: time to live', () => {
     expect(bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 })).toBe('expired');
     expect(bans.ban({ userId: 'user-2', bannedAt: new Date(T0 - 1), version: 1 })).toBe('expired');
     expect(bans.unban({ userId: 'user-3', unbannedAt: new Date(T0 - 1), version: 2 })).toBe('expired');
+    expect(bans.unban({ userId: 'user-4', unbannedAt: new Date(T0 + 1), version: 2 })).toBe('stale');
     expect(bans.size).toBe(0);
     expect(bans.isBanned('user-1', T0 - 1_000)).toBe(false);
   });

@@ -71,7 +71,7 @@ const publishBan = (event: UserBannedPayload) => publish(Subjects.UserBanned, en
 const publishUnban = (event: UserUnbannedPayload) => publish(Subjects.UserUnbanned, encodeEvent(event), event.id);
 
 /** A unique user id, so that nothing one test does can satisfy another's assertion. */
-const newUser = (label = 'user') => `${label}-${randomUUID()}`;
+const newUser = (_label = 'user') => randomUUID();
 
 /** The sum of a metric's values whose labels include `labels`. */
 async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -209,19 +209,49 @@ describe('startBanSync: live events', () => {
     expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(3);
   });
 
-  it('refuses an event dated more than the clock skew after the stream stored it', async () => {
-    const future = newUser('future');
-    const unbanned = newUser('tombstone');
-    await publishBan(banEvent(future, { bannedAtMs: Date.now() + 3_600_000 }));
-    await publish(Subjects.UserUnbanned, encodeEvent({ id: randomUUID(), userId: unbanned, unbannedAt: '9999-01-01T00:00:00Z', version: 2 ** 31 }));
-    await publishBan(banEvent(unbanned));
+  it('applies a ban dated after the stream stored it as of the stream time plus the skew, never dropping it', async () => {
+    const fast = newUser('fast clock');
+    const forged = newUser('far future');
+    // An auth replica whose clock runs 31 s ahead of a 30 s skew, and a forged date a century out.
+    await publishBan(banEvent(fast, { bannedAtMs: Date.now() + 31_000 }));
+    const { seq } = await publishBan(banEvent(forged, { bannedAtMs: Date.parse('2126-01-01T00:00:00Z') }));
+    const stored = await (await jetstreamManager(pub)).streams.getMessage(AUTH_STREAM, { seq });
+    const storedAtMs = Date.parse(stored!.timestamp);
 
-    const { sync, bans, registry } = startSync({ clockSkewMs: 30_000 });
+    const { sync, bans, registry, lines } = startSync({ clockSkewMs: 30_000 });
     await sync.ready;
-    expect(bans.isBanned(future, Date.now())).toBe(false);
-    // No immortal tombstone: the real ban after it still applies.
-    expect(bans.isBanned(unbanned, Date.now() - 60_000)).toBe(true);
-    expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(2);
+    // Both bans hold: every token issued up to the bound is refused...
+    expect(bans.isBanned(fast, Date.now())).toBe(true);
+    expect(bans.isBanned(forged, storedAtMs + 30_000)).toBe(true);
+    // ...but the forged date pins nothing past it.
+    expect(bans.isBanned(forged, storedAtMs + 31_000)).toBe(false);
+    expect(await metricValue(registry, 'ban_events_clamped_total')).toBe(2);
+    expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(0);
+    expect(lines().filter((line) => line.level === 40 && /dated after the stream/.test(String(line.msg)))).toHaveLength(2);
+  });
+
+  it('lets no forged version or order loosen a ban', async () => {
+    const userId = newUser();
+    const bannedAtMs = Date.now();
+    await publishBan(banEvent(userId, { bannedAtMs, version: 1 }));
+    // An unban claiming the highest version, then a "newer" ban dated earlier than the real one.
+    await publish(Subjects.UserUnbanned, encodeEvent({ id: randomUUID(), userId, unbannedAt: new Date().toISOString(), version: Number.MAX_SAFE_INTEGER }));
+    await publishBan(banEvent(userId, { bannedAtMs: bannedAtMs - 60_000, version: 7 }));
+    const { sync, bans } = startSync();
+    await sync.ready;
+    expect(bans.isBanned(userId, bannedAtMs)).toBe(true);
+    // And a later real ban still moves the entry forward.
+    const later = bannedAtMs + 5_000;
+    await publishBan(banEvent(userId, { bannedAtMs: later, version: 3 }));
+    await waitFor(() => bans.isBanned(userId, later), { timeoutMs: 5_000, what: 'the later ban' });
+  });
+
+  it('takes user ids in any letter case to their canonical form', async () => {
+    const userId = newUser();
+    await publishBan(banEvent(userId.toUpperCase()));
+    const { sync, bans } = startSync();
+    await sync.ready;
+    expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(true);
   });
 
   it('ignores an event on a subject it does not know, without calling it malformed', async () => {

@@ -12,7 +12,7 @@ import {
 
 const BANNED: UserBannedPayload = {
   id: '6f1c2a52-3c7e-4d0b-9f3a-2b8f1d1e9a10',
-  userId: 'user-1',
+  userId: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
   bannedAt: '2030-01-01T00:00:00.000Z',
   reason: 'spam',
   version: 1,
@@ -20,7 +20,7 @@ const BANNED: UserBannedPayload = {
 
 const UNBANNED: UserUnbannedPayload = {
   id: '0b9d1f7e-8a55-4c4e-a1f2-5e6d7c8b9a01',
-  userId: 'user-1',
+  userId: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
   unbannedAt: '2030-01-01T00:05:00.000Z',
   version: 2,
 };
@@ -70,6 +70,13 @@ describe('parseAuthEvent / encodeEvent', () => {
     expect(parseAuthEvent(Subjects.UserUnbanned, encodeEvent(UNBANNED))).toEqual({ subject: Subjects.UserUnbanned, payload: UNBANNED });
   });
 
+  it('gives a userId in any letter case its canonical lower-case form', () => {
+    const upper = { ...BANNED, userId: BANNED.userId.toUpperCase() };
+    expect(parseAuthEvent(Subjects.UserBanned, encodeEvent(upper)).payload.userId).toBe(BANNED.userId);
+    const mixed = { ...UNBANNED, userId: '3F2504e0-4F89-41d3-9A0C-0305e82c3301' };
+    expect(parseAuthEvent(Subjects.UserUnbanned, encodeEvent(mixed)).payload.userId).toBe(UNBANNED.userId);
+  });
+
   it('encodes UTF-8 JSON', () => {
     const payload = { ...BANNED, reason: 'spam ✉ in ünïcode' };
     const data = encodeEvent(payload);
@@ -98,6 +105,9 @@ describe('parseAuthEvent / encodeEvent', () => {
     ['a JSON string', Subjects.UserBanned, bytes('"banned"')],
     ['a missing userId', Subjects.UserBanned, bytes(JSON.stringify({ ...BANNED, userId: undefined }))],
     ['an empty userId', Subjects.UserBanned, bytes(JSON.stringify({ ...BANNED, userId: '' }))],
+    ['a userId that is not a UUID', Subjects.UserBanned, bytes(JSON.stringify({ ...BANNED, userId: 'user-1' }))],
+    ['a userId with spaces around it', Subjects.UserBanned, bytes(JSON.stringify({ ...BANNED, userId: ` ${BANNED.userId}` }))],
+    ['a userId in braces', Subjects.UserBanned, bytes(JSON.stringify({ ...BANNED, userId: `{${BANNED.userId}}` }))],
     ['an id that is not a UUID', Subjects.UserBanned, bytes(JSON.stringify({ ...BANNED, id: 'evt-1' }))],
     ['a bannedAt that is not ISO-8601', Subjects.UserBanned, bytes(JSON.stringify({ ...BANNED, bannedAt: 'Tue, 01 Jan 2030 00:00:00 GMT' }))],
     ['a bannedAt as epoch ms', Subjects.UserBanned, bytes(JSON.stringify({ ...BANNED, bannedAt: Date.UTC(2030, 0, 1) }))],
