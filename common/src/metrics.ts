@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -10,10 +10,23 @@ export interface Metrics {
   readonly handler: RequestHandler;
 }
 
+const ROUTE_SCOPE = Symbol('routeScope');
+
+/**
+ * Records the path a router-level middleware is mounted at (`router.use('/api/orders', ...)`), so
+ * a request it answers itself (a 401 or 403 before any route matched) is labelled
+ * `/api/orders/*`, not `unmatched`. The router resets `req.baseUrl` before the response ends, so
+ * it is kept on the response.
+ */
+export function noteRouteScope(req: Request, res: Response): void {
+  if (req.route === undefined && req.baseUrl !== '') (res.locals as Record<symbol, string>)[ROUTE_SCOPE] ??= `${req.baseUrl}/*`;
+}
+
 /** The route pattern, not the path, so that ids do not make a label per request. */
-function routeLabel(req: Request): string {
+function routeLabel(req: Request, res: Response): string {
   const route: unknown = req.route?.path;
-  return typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched';
+  if (typeof route === 'string') return `${req.baseUrl}${route}`;
+  return (res.locals as Record<symbol, string | undefined>)[ROUTE_SCOPE] ?? 'unmatched';
 }
 
 /**
@@ -47,7 +60,7 @@ export function createMetrics(options: { service: string }): Metrics {
     middleware: function countRequests(req, res, next) {
       const start = process.hrtime.bigint();
       res.once('finish', () => {
-        const route = routeLabel(req);
+        const route = routeLabel(req, res);
         requests.inc({ method: req.method, route, status: String(res.statusCode) });
         duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
       });

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { NotAuthenticatedError, UserBannedError } from './errors.js';
+import { noteRouteScope } from './metrics.js';
 
 /** What `requireAuth` asks of a ban list. */
 export interface BanChecker {
@@ -9,20 +10,23 @@ export interface BanChecker {
 
 /**
  * Lets a request through only when `currentUser` found a valid token (else 401) whose user is not
- * banned (else 403 `User is banned`, and the session cookie is cleared).
+ * banned (else 403 `User is banned`, and the session cookie is cleared). The ban list is required:
+ * a service that forgot it would skip the one check that makes local verification safe, so
+ * building the middleware without one throws at startup.
  *
  * @example
- * router.get('/api/orders', requireAuth({ bans: banList }), listOrders);
+ * router.use('/api/orders', requireAuth({ bans: banSync.bans }));
  */
-export function requireAuth(options: { bans?: BanChecker } = {}): RequestHandler {
-  const { bans } = options;
-  if (bans !== undefined && typeof bans.isBanned !== 'function') {
-    throw new TypeError('requireAuth: bans must have an isBanned(userId, issuedAtMs) method');
+export function requireAuth(options: { bans: BanChecker }): RequestHandler {
+  const bans = options?.bans;
+  if (typeof bans?.isBanned !== 'function') {
+    throw new TypeError('requireAuth: bans is required (a ban list with an isBanned(userId, issuedAtMs) method)');
   }
-  return function requireSignedIn(req, _res, next) {
+  return function requireSignedIn(req, res, next) {
+    noteRouteScope(req, res);
     const user = req.currentUser;
     if (user === undefined) throw new NotAuthenticatedError();
-    if (bans?.isBanned(user.id, user.iat * 1000)) {
+    if (bans.isBanned(user.id, user.iat * 1000)) {
       req.session = null;
       throw new UserBannedError();
     }

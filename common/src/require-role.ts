@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ForbiddenError, NotAuthenticatedError } from './errors.js';
+import { noteRouteScope } from './metrics.js';
 import { ROLES, type Role } from './user-payload.js';
 
 /**
@@ -11,7 +12,8 @@ import { ROLES, type Role } from './user-payload.js';
  */
 export function requireRole(role: Role): RequestHandler {
   if (!(ROLES as readonly string[]).includes(role)) throw new TypeError(`requireRole: unknown role ${String(role)}`);
-  return function requireUserRole(req, _res, next) {
+  return function requireUserRole(req, res, next) {
+    noteRouteScope(req, res);
     if (req.currentUser === undefined) throw new NotAuthenticatedError();
     if (req.currentUser.role !== role) throw new ForbiddenError();
     next();

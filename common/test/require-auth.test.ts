@@ -15,8 +15,8 @@ function recordingBans(banned: boolean): BanChecker & { calls: [string, number][
   };
 }
 
-function app(bans?: BanChecker) {
-  return middlewareApp((a) => a.get('/private', requireAuth(bans === undefined ? {} : { bans }), whoAmI)).app;
+function app(bans: BanChecker = recordingBans(false)) {
+  return middlewareApp((a) => a.get('/private', requireAuth({ bans }), whoAmI)).app;
 }
 
 /** The Set-Cookie line for `session`, if any. */
@@ -41,7 +41,7 @@ describe('requireAuth', () => {
   it('lets a signed-in user through', async () => {
     const res = await request(app()).get('/private').set('Authorization', `Bearer ${signAt(T0)}`);
     expect(res.status).toBe(200);
-    expect(res.body.currentUser.id).toBe('user-1');
+    expect(res.body.currentUser.id).toBe('11111111-1111-4111-8111-111111111111');
   });
 
   it('lets a user through when the ban list says not banned, asking with (userId, iat in ms)', async () => {
@@ -56,7 +56,7 @@ describe('requireAuth', () => {
     const res = await request(app(bans)).get('/private').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ errors: [{ message: 'User is banned' }] });
-    expect(bans.calls).toEqual([['user-1', T0]]);
+    expect(bans.calls).toEqual([['11111111-1111-4111-8111-111111111111', T0]]);
     const cookie = sessionSetCookie(res);
     expect(cookie).toBeDefined();
     expect(cookie).toMatch(/^session=;/);
@@ -81,5 +81,11 @@ describe('requireAuth', () => {
 
   it('refuses a bans object without isBanned (TypeError)', () => {
     expect(() => requireAuth({ bans: {} as never })).toThrow(TypeError);
+  });
+
+  it('cannot be built without a ban list: a forgotten one fails at startup, not open', () => {
+    expect(() => requireAuth({} as never)).toThrow(/bans is required/);
+    expect(() => requireAuth({ bans: undefined } as never)).toThrow(TypeError);
+    expect(() => (requireAuth as (options?: unknown) => unknown)()).toThrow(TypeError);
   });
 });
