@@ -3,30 +3,21 @@ import { HttpError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /**
- * Express, its body parsers and its router raise errors that carry a 4xx `status` (or `statusCode`)
- * for the caller's mistakes: a malformed body, a bad `Content-Encoding`, a malformed path.
+ * The few errors that are known to be the caller's without being an {@link HttpError}: express's
+ * router fails to decode a malformed percent-encoded path parameter with a `URIError` it marks
+ * 400. (Body parser failures are mapped where the body is parsed, by `jsonBody`.) Anything else
+ * carrying a 4xx `status` is not trusted: a library's status is not a verdict on the request.
  */
-function clientStatus(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
-  const code = typeof status === 'number' ? status : statusCode;
-  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
-}
-
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
-  const status = clientStatus(err);
-  if (status === undefined) return undefined;
-  const type = (err as { type?: unknown }).type;
-  if (type === 'entity.parse.failed') return new HttpError('INVALID_JSON', { cause: err });
-  if (status === 413) return new HttpError('BODY_TOO_LARGE', { cause: err });
-  return new HttpError('BAD_REQUEST', { cause: err });
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) return new HttpError('BAD_REQUEST', { cause: err });
+  return undefined;
 }
 
 /**
- * The last middleware of every service. An {@link HttpError} keeps its status, and an error that
- * express marked as the caller's (a 4xx `status`) is a 400 (413 for a body too large); anything
- * else is a 500 whose body says nothing about internals and whose cause is logged.
+ * The last middleware of every service. An {@link HttpError} keeps its status, and a malformed
+ * path is a 400; anything else is a 500 whose body says nothing about internals and whose cause
+ * is logged.
  *
  * @example
  * app.use(errorHandler({ logger }));

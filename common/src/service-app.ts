@@ -1,10 +1,12 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import cookieSession from 'cookie-session';
 import helmet from 'helmet';
+import { refuseCrossSite } from './cross-site.js';
 import { currentUser } from './current-user.js';
 import { errorHandler } from './error-handler.js';
 import { NotFoundError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
+import { jsonBody } from './json-body.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -21,12 +23,15 @@ export interface ServiceAppOptions {
   metrics: Metrics;
   verifier: TokenVerifier;
   readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** Other sites' origins allowed to send cookie-authenticated state-changing requests (`ALLOWED_ORIGINS`). */
+  allowedOrigins?: readonly string[];
   routes: Router | RequestHandler;
 }
 
 /**
- * The express app every service shares around its own routes: helmet, metrics, health, JSON
- * bodies, the session cookie, `currentUser`, a 404 for unknown routes and the error handler.
+ * The express app every service shares around its own routes: helmet, metrics, health, UTF-8
+ * JSON bodies only, the session cookie, `currentUser`, cross-site refusal for state-changing
+ * requests, a 404 for unknown routes and the error handler.
  *
  * @example
  * const app = createServiceApp({ production, logger, metrics, verifier, readiness, routes: ordersRouter(deps) });
@@ -40,7 +45,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.use(metrics.middleware);
   app.use(healthRoutes(options.readiness));
   app.get('/metrics', metrics.handler);
-  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(jsonBody({ limit: JSON_BODY_LIMIT }));
   app.use(cookieSession({
     name: SESSION_COOKIE,
     // The JWT inside is signed already, and an unsigned cookie can be read by services in any language.
@@ -49,7 +54,8 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     sameSite: 'lax',
     secure: production,
   }));
-  app.use(currentUser({ verifier: options.verifier, logger }));
+  app.use(currentUser({ verifier: options.verifier, logger, registry: metrics.registry }));
+  app.use(refuseCrossSite({ allowedOrigins: options.allowedOrigins ?? [], logger }));
   app.use(options.routes);
   app.use(function notFound() {
     throw new NotFoundError('Route not found');

@@ -1,6 +1,8 @@
+import express from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
-import { ERROR_CODES, HttpError, NotFoundError, ServiceUnavailableError, ValidationError } from '@ticketing/common';
+import { ERROR_CODES, errorHandler, HttpError, NotFoundError, ServiceUnavailableError, ValidationError } from '@ticketing/common';
+import { capturingLogger } from '@ticketing/common/testing';
 import { middlewareApp } from './fixtures.js';
 
 function app() {
@@ -76,11 +78,39 @@ describe('errorHandler', () => {
     expect(res.status).toBe(200);
   });
 
-  it('answers 400 to other body-parser errors (unsupported charset)', async () => {
+  it('answers 415 to a body in a charset other than UTF-8', async () => {
     const { app: server } = app();
     const res = await request(server).post('/echo').set('Content-Type', 'application/json; charset=klingon').send('{}');
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({ errors: [{ message: 'Bad request' }] });
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual({ errors: [{ message: 'Request body must be UTF-8 JSON' }] });
+  });
+
+  it('answers 415 to an unknown Content-Encoding and 400 to a body that is not the gzip it claims', async () => {
+    const { app: server, lines } = app();
+    const unknown = await request(server).post('/echo').set('Content-Type', 'application/json').set('Content-Encoding', 'snappy').send('{}');
+    expect(unknown.status).toBe(415);
+    const broken = await request(server).post('/echo').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('{"not":"gzip"}');
+    expect(broken.status).toBe(400);
+    expect(broken.body).toEqual({ errors: [{ message: 'Bad request' }] });
+    expect(lines().filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+
+  it.each([
+    ['a 404 status', Object.assign(new Error('upstream said not found'), { status: 404 })],
+    ['a 400 statusCode', Object.assign(new Error('some library\'s bad request'), { statusCode: 400 })],
+    ['an http-errors-like 401 with expose', Object.assign(new Error('token service refused'), { status: 401, expose: true })],
+    ['a body-parser-like type outside the parser', Object.assign(new Error('parse failed elsewhere'), { status: 400, type: 'entity.parse.failed' })],
+  ])('answers 500 and logs an error carrying %s that is not an HttpError', async (_name, error) => {
+    const { logger, lines } = capturingLogger();
+    const server = express();
+    server.get('/lib', () => {
+      throw error;
+    });
+    server.use(errorHandler({ logger }));
+    const res = await request(server).get('/lib');
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ errors: [{ message: 'Something went wrong' }] });
+    expect(lines()).toContainEqual(expect.objectContaining({ level: 50, msg: 'unhandled error' }));
   });
 
   it.each(['/crash', '/async-crash', '/thrown-string'])('answers 500 with no internals to %s, logging the error at level error', async (path) => {

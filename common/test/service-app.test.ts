@@ -10,7 +10,7 @@ function app(readiness: Record<string, ReadinessCheck> = {}, production = false)
   const metrics = createMetrics({ service: 'test' });
   const routes = Router();
   routes.get('/api/me', whoAmI);
-  routes.get('/api/private', requireAuth(), whoAmI);
+  routes.get('/api/private', requireAuth({ bans: { isBanned: () => false } }), whoAmI);
   routes.post('/api/echo', (req, res) => {
     res.json({ body: req.body as unknown });
   });
@@ -117,10 +117,10 @@ describe('createServiceApp', () => {
   it('authenticates from the Bearer header and the session cookie', async () => {
     const { server } = app();
     const header = await request(server).get('/api/me').set('Authorization', `Bearer ${signAt(T0)}`);
-    expect(header.body.currentUser.id).toBe('user-1');
+    expect(header.body.currentUser.id).toBe('11111111-1111-4111-8111-111111111111');
     const cookie = await request(server).get('/api/private').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
     expect(cookie.status).toBe(200);
-    expect(cookie.body.currentUser.id).toBe('user-1');
+    expect(cookie.body.currentUser.id).toBe('11111111-1111-4111-8111-111111111111');
     expect((await request(server).get('/api/private')).status).toBe(401);
   });
 
