@@ -66,14 +66,15 @@ describe('POST /api/users/signup', () => {
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 
-  it('answers 400 to a body that is not a JSON object', async () => {
+  it('answers 400 to a body that is not a JSON object, and 415 to one that is not JSON', async () => {
     for (const body of ['[1,2]', '"text"', 'null']) {
       const res = await request(auth.app).post('/api/users/signup').set('Content-Type', 'application/json').send(body);
       expect(res.status).toBe(400);
       expect(res.body.errors.length).toBeGreaterThan(0);
     }
     const plain = await request(auth.app).post('/api/users/signup').set('Content-Type', 'text/plain').send('email=a');
-    expect(plain.status).toBe(400);
+    expect(plain.status).toBe(415);
+    expect(plain.body).toEqual({ errors: [{ message: 'Request body must be UTF-8 JSON' }] });
   });
 
   it('answers 400 to malformed JSON and 413 to an oversized body', async () => {
@@ -149,7 +150,7 @@ describe('GET /api/users/currentuser and POST /api/users/signout', () => {
 
   it('answers null, and clears the cookie, for a valid token whose user no longer exists', async () => {
     const signer = createTokenSigner({ key: createTokenKey(TEST_JWT_KEY), ttlMs: 60_000 });
-    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+    for (const id of ['00000000-0000-4000-8000-000000000000', '00000000-0000-4000-8000-00000000000A']) {
       const res = await request(auth.app).get('/api/users/currentuser').set('Cookie', cookieWithJwt(signer.sign({ id, email: 'gone@example.com', role: 'user' })));
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ currentUser: null });

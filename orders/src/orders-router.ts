@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { HttpError, NotFoundError, requireAuth, validateRequest, type BanChecker, type Database } from '@ticketing/common';
+import { HttpError, NotFoundError, requireAuth, uuidParam, validateRequest, type BanChecker, type Database } from '@ticketing/common';
 import { cancelOrder, findOrder, insertOrder, listOrders } from './orders.js';
 
 const createBody = z.object({
@@ -9,7 +9,7 @@ const createBody = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'ticketId must be 1 to 64 letters, digits, - or _' }),
 });
 
-const orderParams = z.object({ id: z.uuid({ error: 'Order id must be a UUID' }) });
+const orderParams = z.object({ id: uuidParam('Order id must be a UUID') });
 
 /** `requireAuth` ran first, so the user is there. */
 function userId(req: Request): string {

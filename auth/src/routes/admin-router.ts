@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import {
-  ForbiddenError, NotFoundError, requireAuth, requireRole, Subjects, UserBannedError, validateRequest,
+  ForbiddenError, NotFoundError, requireAuth, requireRole, Subjects, UserBannedError, uuidParam, validateRequest,
   type BanChecker, type Database,
 } from '@ticketing/common';
 import { enqueueEvent, newEventId } from '../outbox.js';
 import { findUserById, listUsers, setBan, toAdminView } from '../users.js';
 
-const userParams = z.object({ id: z.uuid({ error: 'User id must be a UUID' }) });
+// Canonical (lower-case) from here on: the self-ban check and the event compare ids as strings.
+const userParams = z.object({ id: uuidParam('User id must be a UUID') });
 const banBody = z.object({
   reason: z
     .string({ error: 'A reason is required' })
@@ -67,7 +68,8 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       const banned = await setBan(tx, id, { bannedAt, reason });
       await enqueueEvent(tx, {
         subject: Subjects.UserBanned,
-        payload: { id: newEventId(), userId: id, bannedAt: bannedAt.toISOString(), reason, version: banned.banVersion },
+        // The id as the database holds it, never as the request spelled it.
+        payload: { id: newEventId(), userId: banned.id, bannedAt: bannedAt.toISOString(), reason, version: banned.banVersion },
       });
       return { user: banned, changed: true };
     });
@@ -85,7 +87,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       const unbanned = await setBan(tx, id, null);
       await enqueueEvent(tx, {
         subject: Subjects.UserUnbanned,
-        payload: { id: newEventId(), userId: id, unbannedAt: new Date(now()).toISOString(), version: unbanned.banVersion },
+        payload: { id: newEventId(), userId: unbanned.id, unbannedAt: new Date(now()).toISOString(), version: unbanned.banVersion },
       });
       return { user: unbanned, changed: true };
     });
