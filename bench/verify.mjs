@@ -5,7 +5,7 @@
 // Cases (same HS256 token):
 //   1. jwt.verify(token, secretString, { algorithms: ['HS256'] })   the baseline
 //   2. jwt.verify(token, keyObject,    { algorithms: ['HS256'] })
-//   3. createTokenVerifier({ key }).verify(token)                     what currentUser runs
+//   3. createTokenVerifier({ key, ... }).verify(token)              what currentUser runs
 //   4. case 3 + BanList.isBanned with 100 000 entries                 what currentUser + requireAuth run
 // Each case runs time-bounded (~--ms after a warm-up), in interleaved rounds; the median is reported.
 import { randomUUID } from 'node:crypto';
@@ -27,7 +27,7 @@ await runBench('verify', { deadlineMs: 5 * 60_000 }, async () => {
   const ttlMs = 15 * 60_000;
   const user = { id: randomUUID(), email: 'bench@example.com', role: 'user' };
   const token = createTokenSigner({ key, ttlMs }).sign(user);
-  const verifier = createTokenVerifier({ key, clockToleranceMs: 30_000 });
+  const verifier = createTokenVerifier({ key, maxLifetimeMs: ttlMs, clockToleranceMs: 30_000 });
   const bans = new BanList({ max: BANS, windowMs: ttlMs + 30_000, logger: silentLogger() });
   const bannedAt = new Date();
   for (let i = 0; i < BANS; i++) bans.ban({ userId: randomUUID(), bannedAt, version: 1 });
