@@ -68,7 +68,7 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   const nats = connectNats({ url: config.natsUrl, name: service, logger, registry: metrics.registry });
   const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry });
   const parts = options.start({ config, db, logger, metrics, nats, banSync });
-  const server = await listen(parts.app, config.port);
+  const server = await listen(parts.app, config.port).catch((err: unknown) => exitWith(`${service}: ${(err as Error).message}`));
   const address = server.address();
   logger.info({ port: typeof address === 'object' && address ? address.port : config.port }, 'listening');
   onShutdownSignal(logger, () => closeGracefully(server, {

@@ -2,10 +2,32 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from './logger.js';
 
-/** Listens on `port` (0 picks a free one); resolves once the server accepts connections. */
+/** Why a listen failed, in words, for the errors people meet; others keep Node's message. */
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available',
+};
+
+/**
+ * Listens on `port` (0 picks a free one); resolves once the server accepts connections. When it
+ * cannot, rejects with an error that is one line naming the port (`cannot listen on port 3001:
+ * address already in use`), with Node's `code` and its error as `cause`.
+ *
+ * @example
+ * const server = await listen(app, config.port);
+ */
 export function listen(app: Express, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(server)));
+    const server = app.listen(port, (err?: Error) => {
+      if (!err) {
+        resolve(server);
+        return;
+      }
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason = (code === undefined ? undefined : LISTEN_FAILURES[code]) ?? err.message;
+      reject(Object.assign(new Error(`cannot listen on port ${port}: ${reason}`, { cause: err }), { code }));
+    });
   });
 }
 

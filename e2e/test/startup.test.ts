@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { freePort, TEST_JWT_KEY } from '@ticketing/common/testing';
+import { createTestDatabase, freePort, TEST_JWT_KEY } from '@ticketing/common/testing';
 
 const run = promisify(execFile);
 const main = (name: string) => fileURLToPath(new URL(`../../${name}/dist/main.js`, import.meta.url));
@@ -36,4 +37,20 @@ it('stops with a clear message, and no password, when its database is unreachabl
   expect(code).toBe(1);
   expect(stderr).toMatch(new RegExp(`^orders: cannot reach database postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/orders: .*ECONNREFUSED.*\\n$`));
   expect(stderr).not.toContain('hunter2');
+});
+
+it('stops with one line naming the port when the port is taken', async () => {
+  // Held on every interface, as the service listens, for the whole test.
+  const holder = createServer();
+  await new Promise<void>((resolve, reject) => holder.once('error', reject).listen(0, resolve));
+  const { port } = holder.address() as { port: number };
+  const db = await createTestDatabase();
+  try {
+    const { code, stderr } = await refusedStart('orders', { JWT_KEY: TEST_JWT_KEY, DATABASE_URL: db.url, PORT: String(port) });
+    expect(code).toBe(1);
+    expect(stderr).toBe(`orders: cannot listen on port ${port}: address already in use\n`);
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+    await db.drop();
+  }
 });
