@@ -29,9 +29,9 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The express app every service shares around its own routes: helmet, metrics, health, UTF-8
- * JSON bodies only, the session cookie, `currentUser`, cross-site refusal for state-changing
- * requests, a 404 for unknown routes and the error handler.
+ * The express app every service shares around its own routes: helmet, metrics, health, the
+ * session cookie, `currentUser`, cross-site refusal for state-changing requests, UTF-8 JSON
+ * bodies only, a 404 for unknown routes and the error handler.
  *
  * @example
  * const app = createServiceApp({ production, logger, metrics, verifier, readiness, routes: ordersRouter(deps) });
@@ -45,7 +45,6 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.use(metrics.middleware);
   app.use(healthRoutes(options.readiness));
   app.get('/metrics', metrics.handler);
-  app.use(jsonBody({ limit: JSON_BODY_LIMIT }));
   app.use(cookieSession({
     name: SESSION_COOKIE,
     // The JWT inside is signed already, and an unsigned cookie can be read by services in any language.
@@ -55,7 +54,9 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     secure: production,
   }));
   app.use(currentUser({ verifier: options.verifier, logger, registry: metrics.registry }));
+  // Before the body is read: a forged request is refused as such, whatever it carries.
   app.use(refuseCrossSite({ allowedOrigins: options.allowedOrigins ?? [], logger }));
+  app.use(jsonBody({ limit: JSON_BODY_LIMIT }));
   app.use(options.routes);
   app.use(function notFound() {
     throw new NotFoundError('Route not found');

@@ -17,13 +17,16 @@ export interface TestOrders {
  * The orders app on a database of its own (a fresh one on the shared test server unless
  * `databaseUrl` is given) and a nats-server of its own (unless `natsUrl` is given), ban list caught up.
  */
-export async function startOrders(options: { databaseUrl?: string; natsUrl?: string; logger?: Logger } = {}): Promise<TestOrders> {
+export async function startOrders(
+  options: { databaseUrl?: string; natsUrl?: string; logger?: Logger; env?: Record<string, string> } = {},
+): Promise<TestOrders> {
   const testDb = options.databaseUrl === undefined ? await createTestDatabase() : undefined;
   const natsServer = options.natsUrl === undefined ? await startNatsServer() : undefined;
   const config = Object.freeze(loadConfig({
     JWT_KEY: TEST_JWT_KEY,
     DATABASE_URL: options.databaseUrl ?? testDb!.url,
     NATS_URL: options.natsUrl ?? natsServer!.url,
+    ...options.env,
   }));
   const logger = options.logger ?? silentLogger();
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });

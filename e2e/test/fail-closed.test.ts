@@ -77,3 +77,33 @@ describe('order ids in any letter case', () => {
     expect(cancelled.body.status).toBe('cancelled');
   });
 });
+
+describe('cross-site requests on the real routes', () => {
+  it.each([
+    ['sign out', () => request(auth.app).post('/api/users/signout')],
+    ['unban', () => request(auth.app).post(`/api/admin/users/${admin.id}/unban`)],
+    ['cancel an order', () => request(orders.app).post('/api/orders/6f1c2a52-3c7e-4d0b-9f3a-2b8f1d1e9a10/cancel')],
+  ])('refuses %s from another site with a form body (403), and changes nothing', async (_name, send) => {
+    const res = await send().set('Cookie', admin.cookie).set('Origin', 'https://evil.example')
+      .set('Content-Type', 'application/x-www-form-urlencoded').send('confirm=1');
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ errors: [{ message: 'Cross-site request refused' }] });
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+});
+
+describe('a service configured with a shorter token lifetime than auth', () => {
+  it('refuses auth\'s tokens for their whole life, loudly, instead of forgetting bans early', async () => {
+    const short = await startOrders({ natsUrl: auth.config.natsUrl, env: { ACCESS_TOKEN_TTL: '3s' } });
+    try {
+      const user = await signup('short-lived@example.com');
+      expect((await listOrders(user.cookie)).status).toBe(200);
+      const res = await request(short.app).get('/api/orders').set('Cookie', user.cookie);
+      expect(res.status).toBe(401);
+      const metrics = await request(short.app).get('/metrics');
+      expect(metrics.text).toMatch(/^tokens_refused_total\{[^}]*reason="lifetime"[^}]*\} 1$/m);
+    } finally {
+      await short.close();
+    }
+  });
+});
