@@ -21,4 +21,11 @@ export const MIGRATIONS: readonly string[] = [
      published_at timestamptz
    );
    CREATE INDEX outbox_pending ON outbox (seq) WHERE published_at IS NULL;`,
+  // One row: which outbox relay may publish, until when (the database's clock, shared by all replicas).
+  `CREATE TABLE outbox_relay_lease (
+     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+     holder uuid,
+     expires_at timestamptz NOT NULL DEFAULT '-infinity'
+   );
+   INSERT INTO outbox_relay_lease DEFAULT VALUES;`,
 ];
