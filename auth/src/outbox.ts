@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { encodeEvent, type AuthEvent, type Database, type Logger, type NatsClient, type Queryable } from '@ticketing/common';
+import { checkAuthEvent, encodeEvent, type AuthEvent, type Database, type Logger, type NatsClient, type Queryable } from '@ticketing/common';
 
 /**
  * Records an event in the outbox, inside the caller's transaction: it commits (and is later
  * published) exactly when the change it describes commits.
  */
 export async function enqueueEvent(tx: Queryable, event: AuthEvent): Promise<void> {
-  await tx.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [event.payload.id, event.subject, JSON.stringify(event.payload)]);
+  // An event consumers would skip as malformed must fail its transaction, not be lost on the stream.
+  const { subject, payload } = checkAuthEvent(event);
+  await tx.query('INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)', [payload.id, subject, JSON.stringify(payload)]);
 }
 
 /** A fresh event id, which is also the JetStream message id. */

@@ -95,6 +95,21 @@ describe('a relay that stopped between commit and publish', () => {
     expect((await streamEvents(auth.config.natsUrl)).map((event) => event.msgId)).toEqual(pending);
   });
 
+  it('refuses to enqueue an event its consumers would skip as malformed, rolling back its transaction', async () => {
+    const userId = randomUUID();
+    const bad = { subject: Subjects.UserBanned, payload: { id: randomUUID(), userId: 'not-a-uuid', bannedAt: new Date().toISOString(), reason: 'x', version: 1 } } as const;
+    await expect(auth.db.transaction(async (tx) => {
+      await tx.query("INSERT INTO users (id, email, password_hash, role) VALUES ($1, 'rolled-back@example.com', 'x', 'user')", [userId]);
+      await enqueueEvent(tx, bad);
+    })).rejects.toThrow(/invalid auth\.user\.banned event: userId/);
+    expect((await auth.db.query('SELECT id FROM users WHERE id = $1', [userId])).rows).toEqual([]);
+    const upper = { subject: Subjects.UserBanned, payload: { ...bad.payload, userId: userId.toUpperCase() } } as const;
+    await auth.db.transaction((tx) => enqueueEvent(tx, upper));
+    const { rows } = await auth.db.query<{ payload: { userId: string } }>('SELECT payload FROM outbox WHERE id = $1', [upper.payload.id]);
+    expect(rows[0]!.payload.userId).toBe(userId);
+    await auth.db.query('DELETE FROM outbox WHERE id = $1', [upper.payload.id]);
+  });
+
   it('an event published but not marked (a crash after publish) is dropped by the stream when sent again', async () => {
     const id = randomUUID();
     const payload = { id, userId: randomUUID(), bannedAt: new Date().toISOString(), reason: 'dup', version: 1 };

@@ -79,6 +79,25 @@ export function parseAuthEvent(subject: string, data: Uint8Array): AuthEvent {
   return { subject, payload: result.data } as AuthEvent;
 }
 
+/**
+ * Checks an event against the contract before it is committed for publishing, and returns it in
+ * its canonical form (user id lower-cased). Throws a `TypeError` naming the field: a publisher
+ * that would emit an event its consumers must skip as malformed fails at once instead, so a
+ * malformed event on the stream can only be a forged or corrupted one, never a lost ban.
+ *
+ * @example
+ * const event = checkAuthEvent({ subject: Subjects.UserBanned, payload });
+ */
+export function checkAuthEvent<E extends AuthEvent>(event: E): E {
+  if (!isKnownSubject(event.subject)) throw new TypeError(`unknown auth event subject: ${String(event.subject)}`);
+  const result = schemas[event.subject].safeParse(event.payload);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new TypeError(`invalid ${event.subject} event: ${issue.path.join('.') || 'payload'}: ${issue.message}`);
+  }
+  return { subject: event.subject, payload: result.data } as E;
+}
+
 /** Serialises a payload for publishing. */
 export function encodeEvent(payload: UserBannedPayload | UserUnbannedPayload): Uint8Array {
   return Buffer.from(JSON.stringify(payload), 'utf8');

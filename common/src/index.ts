@@ -21,7 +21,7 @@ export { createServiceApp, SESSION_COOKIE, JSON_BODY_LIMIT, type ServiceAppOptio
 export { listen, closeGracefully, onShutdownSignal } from './serve.js';
 export { runService, type RunServiceOptions, type ServiceDeps, type ServiceParts } from './run-service.js';
 export {
-  AUTH_STREAM, Subjects, parseAuthEvent, encodeEvent, isKnownSubject, MalformedEventError,
+  AUTH_STREAM, Subjects, parseAuthEvent, checkAuthEvent, encodeEvent, isKnownSubject, MalformedEventError,
   type AuthEvent, type UserBannedPayload, type UserUnbannedPayload,
 } from './events.js';
 export { BanList, type BanListOptions, type BanApplyResult } from './ban-list.js';

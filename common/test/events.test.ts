@@ -3,6 +3,7 @@ import {
   AUTH_STREAM,
   MalformedEventError,
   Subjects,
+  checkAuthEvent,
   encodeEvent,
   isKnownSubject,
   parseAuthEvent,
@@ -75,6 +76,14 @@ describe('parseAuthEvent / encodeEvent', () => {
     expect(parseAuthEvent(Subjects.UserBanned, encodeEvent(upper)).payload.userId).toBe(BANNED.userId);
     const mixed = { ...UNBANNED, userId: '3F2504e0-4F89-41d3-9A0C-0305e82c3301' };
     expect(parseAuthEvent(Subjects.UserUnbanned, encodeEvent(mixed)).payload.userId).toBe(UNBANNED.userId);
+  });
+
+  it('checks an event before it is published, returning it in canonical form', () => {
+    const event = { subject: Subjects.UserBanned, payload: { ...BANNED, userId: BANNED.userId.toUpperCase() } } as const;
+    expect(checkAuthEvent(event)).toEqual({ subject: Subjects.UserBanned, payload: BANNED });
+    expect(() => checkAuthEvent({ subject: Subjects.UserBanned, payload: { ...BANNED, reason: 'r'.repeat(1001) } })).toThrow(/invalid auth\.user\.banned event: reason/);
+    expect(() => checkAuthEvent({ subject: Subjects.UserUnbanned, payload: { ...UNBANNED, version: 0 } })).toThrow(TypeError);
+    expect(() => checkAuthEvent({ subject: 'auth.user.other', payload: BANNED } as never)).toThrow(/unknown auth event subject/);
   });
 
   it('encodes UTF-8 JSON', () => {
