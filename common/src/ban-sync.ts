@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type Or
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { BanList } from './ban-list.js';
 import { AUTH_STREAM, isKnownSubject, MalformedEventError, parseAuthEvent, Subjects } from './events.js';
+import { NotReadyError } from './health.js';
 import type { Logger } from './logger.js';
 import { ensureAuthStream, type NatsClient } from './nats.js';
 
@@ -244,7 +245,7 @@ export function serviceReadiness(deps: { db: { query(sql: string): Promise<unkno
     },
     bans: () => {
       if (deps.banSync.isCaughtUp()) return;
-      throw new Error(deps.nats.isConnected() ? 'replaying recent ban events' : 'NATS unreachable; ban list not caught up');
+      throw new NotReadyError(deps.nats.isConnected() ? 'replaying recent ban events' : 'NATS unreachable; ban list not caught up');
     },
   };
 }

@@ -16,7 +16,7 @@ export { ConfigError, configReader, loadServiceConfig, MAX_CLOCK_SKEW_MS, type E
 export { createLogger, type Logger } from './logger.js';
 export { openDatabase, migrate, isConnectionError, redactUrl, type Database, type Queryable } from './database.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export { healthRoutes, type ReadinessCheck } from './health.js';
+export { healthRoutes, NotReadyError, type ReadinessCheck } from './health.js';
 export { createServiceApp, SESSION_COOKIE, JSON_BODY_LIMIT, type ServiceAppOptions } from './service-app.js';
 export { listen, closeGracefully, onShutdownSignal } from './serve.js';
 export { runService, type RunServiceOptions, type ServiceDeps, type ServiceParts } from './run-service.js';

@@ -43,7 +43,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.set('trust proxy', production ? 1 : false);
   app.use(helmet());
   app.use(metrics.middleware);
-  app.use(healthRoutes(options.readiness));
+  app.use(healthRoutes(options.readiness, { logger }));
   app.get('/metrics', metrics.handler);
   app.use(cookieSession({
     name: SESSION_COOKIE,

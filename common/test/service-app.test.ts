@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
-import { createMetrics, createServiceApp, requireAuth, type ReadinessCheck } from '@ticketing/common';
+import { createMetrics, createServiceApp, NotReadyError, requireAuth, type ReadinessCheck } from '@ticketing/common';
 import { capturingLogger } from '@ticketing/common/testing';
 import { T0, sessionCookie, signAt, verifierAt, whoAmI } from './fixtures.js';
 
@@ -37,11 +37,11 @@ describe('createServiceApp', () => {
     expect(res.body).toEqual({ status: 'ready' });
   });
 
-  it('answers /healthz/ready with 503 naming each failing check', async () => {
+  it('answers /healthz/ready with 503 naming each failing check, and only a NotReadyError\'s reason', async () => {
     const server = app({
       database: () => undefined,
       nats: async () => {
-        throw new Error('ban replay not caught up');
+        throw new NotReadyError('ban replay not caught up');
       },
       cache: () => {
         throw new Error('cold');
@@ -50,7 +50,7 @@ describe('createServiceApp', () => {
     const res = await request(server).get('/healthz/ready');
     expect(res.status).toBe(503);
     const messages = (res.body as { errors: { message: string }[] }).errors.map((error) => error.message).sort();
-    expect(messages).toEqual(['cache: cold', 'nats: ban replay not caught up']);
+    expect(messages).toEqual(['cache: not ready', 'nats: ban replay not caught up']);
   });
 
   it('turns ready once a failing check holds', async () => {
