@@ -118,7 +118,7 @@ describe('reading and cancelling', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('answers 400, not 500, to a malformed percent-encoding in the path and a body that is not the gzip it claims', async () => {
+  it('answers 400, not 500, to a malformed percent-encoding in the path and a body that is not the gzip it claims; 415 to an unknown encoding or charset', async () => {
     for (const path of ['/api/orders/%E0%A4%A', '/api/orders/%ZZ/cancel']) {
       const res = await request(orders.app).get(path).set('Cookie', alice);
       const post = await request(orders.app).post(path).set('Cookie', alice);
@@ -132,10 +132,11 @@ describe('reading and cancelling', () => {
     expect(gzip.status).toBe(400);
     const unknownEncoding = await request(orders.app).post('/api/orders').set('Cookie', alice)
       .set('Content-Type', 'application/json').set('Content-Encoding', 'br2').send('{"ticketId":"t"}');
-    expect(unknownEncoding.status).toBe(400);
+    expect(unknownEncoding.status).toBe(415);
     const charset = await request(orders.app).post('/api/orders').set('Cookie', alice)
       .set('Content-Type', 'application/json; charset=klingon').send('{"ticketId":"t"}');
-    expect(charset.status).toBe(400);
+    expect(charset.status).toBe(415);
+    expect(charset.body).toEqual({ errors: [{ message: 'Request body must be UTF-8 JSON' }] });
   });
 
   it('lets only the owner cancel, once', async () => {
