@@ -18,8 +18,11 @@ export interface TokenSignerOptions {
 }
 
 export interface TokenSigner {
-  /** Signs an access token for this user; returns the compact JWT. */
-  sign(user: { id: string; email: string; role: Role }): string;
+  /**
+   * Signs an access token for this user; returns the compact JWT. `issuedAtMs` dates it from a
+   * clock of the caller's choosing (auth uses its database's, the same clock that dates bans).
+   */
+  sign(user: { id: string; email: string; role: Role }, options?: { issuedAtMs?: number }): string;
 }
 
 /**
@@ -42,8 +45,8 @@ export function createTokenSigner(options: TokenSignerOptions): TokenSigner {
   const algorithm = options.algorithm ?? 'HS256';
   const now = options.now ?? Date.now;
   return {
-    sign(user) {
-      const iat = Math.floor(now() / 1000);
+    sign(user, signOptions = {}) {
+      const iat = Math.floor((signOptions.issuedAtMs ?? now()) / 1000);
       return jwt.sign(
         { id: user.id, email: user.email, role: user.role, iat, exp: iat + ttlSeconds },
         key,
