@@ -5,6 +5,8 @@ import type { BanChecker } from './require-auth.js';
 interface BanEntry {
   /** The latest `bannedAt` of any ban seen for this user: the list only ever gets stricter. */
   bannedAtMs: number;
+  /** When the entry may go: the latest expiry of any ban seen for this user. */
+  expiresAtMs: number;
   /** The highest version seen; it decides `isActive`, never who is refused. */
   version: number;
   /** What the highest-versioned event said: banned (true) or unbanned (false). For views only. */
@@ -64,8 +66,7 @@ export class BanList implements BanChecker {
       ttlResolution: options.now ? 0 : 1,
       dispose: (entry, userId, reason) => {
         if (reason !== 'evict') return;
-        const expiresAtMs = entry.bannedAtMs + this.#windowMs;
-        if (expiresAtMs <= now()) return;
+        if (entry.expiresAtMs <= now()) return;
         // Tokens issued before this ban are still valid and will now be let through.
         logger.error({ userId, bannedAt: new Date(entry.bannedAtMs).toISOString(), max: options.max },
           'ban list full: a live ban entry was evicted before its expiry (raise BAN_CACHE_MAX)');
@@ -74,34 +75,40 @@ export class BanList implements BanChecker {
     });
   }
 
-  /** Entries held (live ones, and expired ones not yet purged). */
+  /** Live entries held (expired ones are cleared first). */
   get size(): number {
+    this.#cache.purgeStale();
     return this.#cache.size;
   }
 
   /**
    * Records a ban: the entry's `bannedAt` becomes the later of the one held and this one, and it
-   * lives until `bannedAt + windowMs`. `expired` when every token this ban concerns has expired.
+   * lives until `windowFrom + windowMs` (`windowFrom` defaults to `bannedAt`; ban sync passes an
+   * earlier one to bound how long a date from the future keeps an entry), or longer if it already
+   * did. `expired` when every token this ban concerns has expired.
    */
-  ban(event: { userId: string; bannedAt: Date; version: number }): BanApplyResult {
+  ban(event: { userId: string; bannedAt: Date; version: number; windowFrom?: Date }): BanApplyResult {
     const userId = event.userId.toLowerCase();
     const bannedAtMs = event.bannedAt.getTime();
-    const ttl = bannedAtMs + this.#windowMs - this.#now();
-    if (!(ttl > 0)) return 'expired';
-    const held = this.#cache.get(userId);
+    const expiresAtMs = Math.min(bannedAtMs, event.windowFrom?.getTime() ?? bannedAtMs) + this.#windowMs;
+    const nowMs = this.#now();
+    if (!(expiresAtMs > nowMs)) return 'expired';
+    // Reads do not touch recency, so the least recently used entry is the one set longest ago,
+    // which is the first to expire; expired ones are cleared before a live one could be pushed out.
+    const held = this.#cache.peek(userId);
     if (held === undefined) {
-      this.#cache.set(userId, { bannedAtMs, version: event.version, active: true }, { ttl });
+      this.#set(userId, { bannedAtMs, expiresAtMs, version: event.version, active: true }, nowMs);
       return 'applied';
     }
-    const stricter = bannedAtMs > held.bannedAtMs;
+    const stricter = bannedAtMs > held.bannedAtMs || expiresAtMs > held.expiresAtMs;
     const newer = event.version > held.version;
     if (!stricter && !newer) return 'stale';
-    const entry: BanEntry = {
+    this.#set(userId, {
       bannedAtMs: Math.max(bannedAtMs, held.bannedAtMs),
+      expiresAtMs: Math.max(expiresAtMs, held.expiresAtMs),
       version: Math.max(event.version, held.version),
       active: newer ? true : held.active,
-    };
-    this.#cache.set(userId, entry, stricter ? { ttl } : { noUpdateTTL: true });
+    }, nowMs);
     return 'applied';
   }
 
@@ -111,22 +118,27 @@ export class BanList implements BanChecker {
    */
   unban(event: { userId: string; unbannedAt: Date; version: number }): BanApplyResult {
     const userId = event.userId.toLowerCase();
-    const held = this.#cache.get(userId);
+    const held = this.#cache.peek(userId);
     if (held === undefined) {
       return event.unbannedAt.getTime() + this.#windowMs > this.#now() ? 'stale' : 'expired';
     }
     if (event.version <= held.version) return 'stale';
-    this.#cache.set(userId, { ...held, version: event.version, active: false }, { noUpdateTTL: true });
+    this.#set(userId, { ...held, version: event.version, active: false }, this.#now());
     return 'applied';
   }
 
   isBanned(userId: string, tokenIssuedAtMs: number): boolean {
-    const entry = this.#cache.get(userId.toLowerCase());
+    const entry = this.#cache.peek(userId.toLowerCase());
     return entry !== undefined && tokenIssuedAtMs <= entry.bannedAtMs;
   }
 
   /** True while the user's latest known event is a ban (for admin views and tests). */
   isActive(userId: string): boolean {
-    return this.#cache.get(userId.toLowerCase())?.active === true;
+    return this.#cache.peek(userId.toLowerCase())?.active === true;
+  }
+
+  #set(userId: string, entry: BanEntry, nowMs: number): void {
+    if (this.#cache.size >= this.#cache.max && !this.#cache.has(userId)) this.#cache.purgeStale();
+    this.#cache.set(userId, entry, { ttl: entry.expiresAtMs - nowMs });
   }
 }

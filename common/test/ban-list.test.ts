@@ -248,6 +248,50 @@ describe('BanList: capacity', () => {
   });
 });
 
+describe('BanList: capacity and recency', () => {
+  it('pushes out an expired entry, not a live one, however recently the expired one was asked about', () => {
+    const { logger, lines } = capturingLogger();
+    const onEarlyEviction = vi.fn();
+    const { bans, clock } = frozenBanList({ max: 2, logger, onEarlyEviction });
+    bans.ban({ userId: 'user-a', bannedAt: new Date(T0), version: 1 });
+    clock.nowMs = T0 + 60_000;
+    bans.ban({ userId: 'user-b', bannedAt: new Date(clock.nowMs), version: 1 });
+    // A's banned user keeps trying right up to (and past) the end of A's window.
+    clock.nowMs = T0 + WINDOW_MS - 1;
+    expect(bans.isBanned('user-a', T0)).toBe(true);
+    expect(bans.isActive('user-a')).toBe(true);
+    clock.nowMs = T0 + WINDOW_MS + 1;
+    expect(bans.isBanned('user-a', T0)).toBe(false);
+    bans.ban({ userId: 'user-c', bannedAt: new Date(clock.nowMs), version: 1 });
+    expect(onEarlyEviction).not.toHaveBeenCalled();
+    expect(lines().filter((line) => line.level === 50)).toEqual([]);
+    expect(bans.isBanned('user-b', T0 + 60_000)).toBe(true);
+    expect(bans.isBanned('user-c', clock.nowMs)).toBe(true);
+  });
+});
+
+describe('BanList: a window counted from an earlier instant', () => {
+  it('refuses up to bannedAt but lets the entry go at windowFrom + windowMs', () => {
+    const { bans, clock } = frozenBanList();
+    const farFuture = new Date(Date.UTC(2126, 0, 1));
+    expect(bans.ban({ userId: 'user-1', bannedAt: farFuture, version: 1, windowFrom: new Date(T0) })).toBe('applied');
+    expect(bans.isBanned('user-1', farFuture.getTime())).toBe(true);
+    clock.nowMs = T0 + WINDOW_MS - 1;
+    expect(bans.isBanned('user-1', T0 + 60_000)).toBe(true);
+    clock.nowMs = T0 + WINDOW_MS + 1;
+    expect(bans.isBanned('user-1', T0 + 60_000)).toBe(false);
+    expect(bans.size).toBe(0);
+  });
+
+  it('never shortens a held entry\'s life with a shorter window', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 10_000), version: 1 });
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 20_000), version: 2, windowFrom: new Date(T0) });
+    clock.nowMs = T0 + 10_000 + WINDOW_MS - 1;
+    expect(bans.isBanned('user-1', T0 + 20_000)).toBe(true);
+  });
+});
+
 describe('BanList: options', () => {
   it.each([
     ['max 0', { max: 0 }],
