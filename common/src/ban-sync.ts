@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { BanList } from './ban-list.js';
-import { AUTH_STREAM, isKnownSubject, MalformedEventError, parseAuthEvent, Subjects } from './events.js';
+import { AUTH_STREAM, isKnownSubject, MalformedEventError, parseAuthEvent, readBanEssentials, Subjects } from './events.js';
 import { NotReadyError } from './health.js';
 import type { Logger } from './logger.js';
 import { ensureAuthStream, type NatsClient } from './nats.js';
@@ -45,7 +45,7 @@ function counters(registry: Registry | undefined, bans: BanList, state: { caught
   return {
     applied: new Counter({ name: 'ban_events_applied_total', help: 'Ban events taken from the stream, by subject and result', labelNames: ['subject', 'result'] as const, registers }),
     malformed: new Counter({ name: 'ban_events_malformed_total', help: 'Ban events skipped because their payload broke the contract', registers }),
-    clamped: new Counter({ name: 'ban_events_clamped_total', help: 'Bans dated after the stream stored them, applied as of the stream time plus CLOCK_SKEW', registers }),
+    clamped: new Counter({ name: 'ban_events_clamped_total', help: 'Bans dated more than CLOCK_SKEW after the stream stored them: applied as dated, their entry kept at most a window past the stream time', registers }),
   };
 }
 
@@ -82,19 +82,21 @@ export function startBanSync(options: BanSyncOptions): BanSync {
   }
 
   /**
-   * A ban is never dropped for its date. One dated after the stream stored it (plus `CLOCK_SKEW`)
-   * comes from a clock running ahead, or is forged to pin an entry: it is applied as of that
-   * bound, which keeps it for as long as any token from before it can live, and no longer.
+   * A ban is never dropped or weakened for its date. One dated more than `CLOCK_SKEW` after the
+   * stream stored it comes from a clock running ahead (whose tokens are dated by the same clock,
+   * so it still refuses every token up to its own date), or is forged: it is applied as dated,
+   * warned about and counted, and its entry's lifetime counts from no later than the stream time
+   * plus one window, so a far-future date cannot keep an entry for long.
    */
-  function boundedBanDate(msg: JsMsg, bannedAt: string): Date {
-    const claimed = new Date(bannedAt);
-    const latestMs = Math.floor(msg.info.timestampNanos / 1e6) + clockSkewMs;
-    if (claimed.getTime() <= latestMs) return claimed;
-    metrics.clamped.inc();
-    const bound = new Date(latestMs);
-    logger.warn({ subject: msg.subject, seq: msg.seq, bannedAt, appliedAs: bound.toISOString() },
-      'ban dated after the stream stored it; applied as of the stream time plus CLOCK_SKEW (check the auth clocks)');
-    return bound;
+  function banOf(msg: JsMsg, payload: { userId: string; bannedAt: string; version: number }) {
+    const bannedAt = new Date(payload.bannedAt);
+    const storedAtMs = Math.floor(msg.info.timestampNanos / 1e6);
+    if (bannedAt.getTime() > storedAtMs + clockSkewMs) {
+      metrics.clamped.inc();
+      logger.warn({ subject: msg.subject, seq: msg.seq, bannedAt: payload.bannedAt, storedAt: new Date(storedAtMs).toISOString() },
+        'ban dated more than CLOCK_SKEW after the stream stored it; applied as dated (check the auth database clock)');
+    }
+    return { userId: payload.userId, bannedAt, version: payload.version, windowFrom: new Date(storedAtMs + windowMs) };
   }
 
   function apply(msg: JsMsg): void {
@@ -107,15 +109,21 @@ export function startBanSync(options: BanSyncOptions): BanSync {
       const event = parseAuthEvent(msg.subject, msg.data);
       const { userId, version } = event.payload;
       if (event.subject === Subjects.UserBanned) {
-        result = bans.ban({ userId, bannedAt: boundedBanDate(msg, event.payload.bannedAt), version });
+        result = bans.ban(banOf(msg, event.payload));
       } else {
         result = bans.unban({ userId, unbannedAt: new Date(event.payload.unbannedAt), version });
       }
     } catch (err) {
       if (!(err instanceof MalformedEventError)) throw err;
       metrics.malformed.inc();
-      logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'skipping a malformed auth event');
-      return;
+      const essentials = msg.subject === Subjects.UserBanned ? readBanEssentials(msg.data) : undefined;
+      if (essentials === undefined) {
+        logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'skipping a malformed auth event');
+        return;
+      }
+      // Losing a ban over a field enforcement does not use would fail open.
+      logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'applying a ban whose other fields break the contract');
+      result = bans.ban(banOf(msg, essentials));
     }
     metrics.applied.inc({ subject: msg.subject, result });
     state.lagSeconds = Math.max(0, now() - msg.info.timestampNanos / 1e6) / 1000;

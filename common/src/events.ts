@@ -98,6 +98,28 @@ export function checkAuthEvent<E extends AuthEvent>(event: E): E {
   return { subject: event.subject, payload: result.data } as E;
 }
 
+const banEssentials = z.looseObject({ userId: common.userId, bannedAt: isoDate, version: common.version });
+
+/**
+ * What enforcing a ban needs (`userId`, `bannedAt`, `version`) from a `auth.user.banned` payload
+ * that breaks the contract elsewhere (an odd `id`, a long or missing `reason`); `undefined` when
+ * even those are unusable. A subscriber applies such a ban rather than lose it over a field it
+ * does not use.
+ *
+ * @example
+ * const ban = readBanEssentials(msg.data); // after parseAuthEvent threw MalformedEventError
+ */
+export function readBanEssentials(data: Uint8Array): { userId: string; bannedAt: string; version: number } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const result = banEssentials.safeParse(json);
+  return result.success ? { userId: result.data.userId, bannedAt: result.data.bannedAt, version: result.data.version } : undefined;
+}
+
 /** Serialises a payload for publishing. */
 export function encodeEvent(payload: UserBannedPayload | UserUnbannedPayload): Uint8Array {
   return Buffer.from(JSON.stringify(payload), 'utf8');

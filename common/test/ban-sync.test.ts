@@ -209,25 +209,43 @@ describe('startBanSync: live events', () => {
     expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(3);
   });
 
-  it('applies a ban dated after the stream stored it as of the stream time plus the skew, never dropping it', async () => {
+  it('applies a ban dated after the stream stored it as dated, refusing every token its fast clock made before it', async () => {
     const fast = newUser('fast clock');
     const forged = newUser('far future');
-    // An auth replica whose clock runs 31 s ahead of a 30 s skew, and a forged date a century out.
-    await publishBan(banEvent(fast, { bannedAtMs: Date.now() + 31_000 }));
-    const { seq } = await publishBan(banEvent(forged, { bannedAtMs: Date.parse('2126-01-01T00:00:00Z') }));
-    const stored = await (await jetstreamManager(pub)).streams.getMessage(AUTH_STREAM, { seq });
-    const storedAtMs = Date.parse(stored!.timestamp);
+    // An auth database whose clock runs 40 s ahead under a 30 s skew dates its tokens and its bans
+    // alike; a forged date a century out.
+    const fastBannedAtMs = Date.now() + 40_000;
+    await publishBan(banEvent(fast, { bannedAtMs: fastBannedAtMs }));
+    const forgedAtMs = Date.parse('2126-01-01T00:00:00Z');
+    await publishBan(banEvent(forged, { bannedAtMs: forgedAtMs }));
 
     const { sync, bans, registry, lines } = startSync({ clockSkewMs: 30_000 });
     await sync.ready;
-    // Both bans hold: every token issued up to the bound is refused...
-    expect(bans.isBanned(fast, Date.now())).toBe(true);
-    expect(bans.isBanned(forged, storedAtMs + 30_000)).toBe(true);
-    // ...but the forged date pins nothing past it.
-    expect(bans.isBanned(forged, storedAtMs + 31_000)).toBe(false);
+    // A token the fast clock signed a second before its ban (iat in whole seconds) is refused.
+    expect(bans.isBanned(fast, Math.floor((fastBannedAtMs - 1_000) / 1000) * 1000)).toBe(true);
+    expect(bans.isBanned(fast, fastBannedAtMs)).toBe(true);
+    expect(bans.isBanned(forged, forgedAtMs)).toBe(true);
     expect(await metricValue(registry, 'ban_events_clamped_total')).toBe(2);
     expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(0);
-    expect(lines().filter((line) => line.level === 40 && /dated after the stream/.test(String(line.msg)))).toHaveLength(2);
+    expect(lines().filter((line) => line.level === 40 && /more than CLOCK_SKEW after the stream/.test(String(line.msg)))).toHaveLength(2);
+  });
+
+  it('applies a ban whose fields other than userId, bannedAt and version break the contract', async () => {
+    const users = [newUser(), newUser(), newUser()];
+    const bannedAtMs = Date.now();
+    await publish(Subjects.UserBanned, encodeEvent({ ...banEvent(users[0]!, { bannedAtMs }), reason: 'r'.repeat(5_000) }));
+    const { reason: _reason, ...noReason } = banEvent(users[1]!, { bannedAtMs });
+    await publish(Subjects.UserBanned, encodeEvent(noReason as UserBannedPayload));
+    await publish(Subjects.UserBanned, encodeEvent({ ...banEvent(users[2]!, { bannedAtMs }), id: 'evt-1', extra: true } as UserBannedPayload));
+    // Without a usable userId, bannedAt or version there is nothing to enforce.
+    await publish(Subjects.UserBanned, encodeEvent({ ...banEvent(newUser(), { bannedAtMs }), bannedAt: 'yesterday' }));
+
+    const { sync, bans, registry, lines } = startSync();
+    await sync.ready;
+    for (const userId of users) expect(bans.isBanned(userId, bannedAtMs)).toBe(true);
+    expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(4);
+    expect(lines().filter((line) => line.msg === 'applying a ban whose other fields break the contract')).toHaveLength(3);
+    expect(lines().filter((line) => line.msg === 'skipping a malformed auth event')).toHaveLength(1);
   });
 
   it('lets no forged version or order loosen a ban', async () => {
