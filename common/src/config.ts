@@ -108,6 +108,15 @@ export function configReader(env: Env) {
   };
 }
 
+/**
+ * The longest `ACCESS_TOKEN_TTL` accepted: 24 hours. Short access tokens are what keep the ban
+ * list small; a longer one is a session, which is what refresh tokens are for.
+ */
+export const MAX_ACCESS_TOKEN_TTL_MS = 24 * 3_600_000;
+
+/** The largest `BAN_CACHE_MAX` accepted; the list reserves memory for it up front. */
+export const MAX_BAN_CACHE_MAX = 10_000_000;
+
 /** The widest `CLOCK_SKEW` accepted: 5 minutes. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -138,16 +147,17 @@ export function loadServiceConfig(env: Env, defaults: { port: number; dataDir: s
   const read = configReader(env);
   return {
     port: read.integer('PORT', { default: defaults.port, min: 0, max: 65_535 }),
-    production: read.optional('NODE_ENV') === 'production',
+    // Any other spelling ("Production", "prod") would silently drop secure cookies and trust proxy.
+    production: read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production',
     jwtKey: read.secret('JWT_KEY', { minBytes: MIN_JWT_KEY_BYTES }),
-    accessTokenTtlMs: read.durationMs('ACCESS_TOKEN_TTL', { default: '15m', minMs: 1000 }),
+    accessTokenTtlMs: read.durationMs('ACCESS_TOKEN_TTL', { default: '15m', minMs: 1000, maxMs: MAX_ACCESS_TOKEN_TTL_MS }),
     // A tolerance this wide would be a clock problem to fix, not to tolerate: it widens every
     // ban window and lets tokens from the future through.
     clockSkewMs: read.durationMs('CLOCK_SKEW', { default: '30s', maxMs: MAX_CLOCK_SKEW_MS }),
     databaseUrl: read.url('DATABASE_URL', { protocols: ['postgres:', 'postgresql:'] }),
     dataDir: read.string('DATA_DIR', { default: defaults.dataDir }),
     natsUrl: read.url('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' })!,
-    banCacheMax: read.integer('BAN_CACHE_MAX', { default: 100_000, min: 1 }),
+    banCacheMax: read.integer('BAN_CACHE_MAX', { default: 100_000, min: 1, max: MAX_BAN_CACHE_MAX }),
     allowedOrigins: Object.freeze(read.origins('ALLOWED_ORIGINS')),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

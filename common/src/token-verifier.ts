@@ -89,7 +89,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const clockTolerance = Math.floor(clockToleranceMs / 1000);
   // No tolerance here: exp and iat come from the same clock, and a token living even a second
   // longer than the ban list's window could be presented after its ban entry expired.
-  const maxLifetimeSeconds = Math.ceil(options.maxLifetimeMs / 1000);
+  // Whole seconds, rounded down: rounding up would let a 1.5 s token live 2 s, past its entry.
+  const maxLifetimeSeconds = Math.floor(options.maxLifetimeMs / 1000);
 
   return {
     verify(token) {

@@ -85,6 +85,7 @@ describe('loadServiceConfig', () => {
 
   it('is production only for NODE_ENV=production', () => {
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'development' }).production).toBe(false);
+    expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'test' }).production).toBe(false);
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'production' }).production).toBe(true);
   });
 
@@ -127,6 +128,11 @@ describe('loadServiceConfig', () => {
     ['ACCESS_TOKEN_TTL', '500ms', /at least 1000ms/],
     ['CLOCK_SKEW', 'soon', /duration/],
     ['CLOCK_SKEW', '301s', /at most 300000ms/],
+    ['ACCESS_TOKEN_TTL', '25h', /at most 86400000ms/],
+    ['ACCESS_TOKEN_TTL', '200000d', /at most 86400000ms/],
+    ['BAN_CACHE_MAX', '4294967296', /between 1 and 10000000/],
+    ['NODE_ENV', 'Production', /one of production, development, test/],
+    ['NODE_ENV', 'prod', /one of/],
     ['CLOCK_SKEW', '1h', /at most 300000ms/],
     ['ALLOWED_ORIGINS', 'app.example.com', /origins such as/],
     ['ALLOWED_ORIGINS', 'https://app.example.com/login', /nothing after/],

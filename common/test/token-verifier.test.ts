@@ -222,6 +222,12 @@ describe('bounding the lifetime of a token', () => {
     for (const nowMs of [T0, T0 + 4_000, T0 + 26_000, T0 + 899_000]) expect(refusal(short(nowMs), token).reason).toBe('lifetime');
   });
 
+  it('rounds a lifetime that is not whole seconds down, so no token outlives its entry', () => {
+    const verifier = createTokenVerifier({ key: KEY, maxLifetimeMs: 1_500, clockToleranceMs: 0, now: () => T0 });
+    expect(refusal(verifier, signAt(T0, ALICE, 2_000)).reason).toBe('lifetime');
+    expect(verifier.verify(signAt(T0, ALICE, 1_000)).id).toBe(ALICE.id);
+  });
+
   it.each([
     ['an exp a hundred years ahead', { ...VALID_CLAIMS, exp: T0_SECONDS + 100 * 365 * 86_400 }],
     ['iat 0', { ...VALID_CLAIMS, iat: 0 }],
