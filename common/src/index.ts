@@ -18,10 +18,10 @@ export { openDatabase, migrate, isConnectionError, redactUrl, type Database, typ
 export { createMetrics, type Metrics } from './metrics.js';
 export { healthRoutes, NotReadyError, type ReadinessCheck } from './health.js';
 export { createServiceApp, SESSION_COOKIE, JSON_BODY_LIMIT, type ServiceAppOptions } from './service-app.js';
-export { listen, closeGracefully, onShutdownSignal } from './serve.js';
+export { listen, closeGracefully, onShutdownSignal, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './serve.js';
 export { runService, type RunServiceOptions, type ServiceDeps, type ServiceParts } from './run-service.js';
 export {
-  AUTH_STREAM, Subjects, parseAuthEvent, checkAuthEvent, encodeEvent, isKnownSubject, MalformedEventError,
+  AUTH_STREAM, Subjects, parseAuthEvent, checkAuthEvent, readBanEssentials, encodeEvent, isKnownSubject, MalformedEventError,
   type AuthEvent, type UserBannedPayload, type UserUnbannedPayload,
 } from './events.js';
 export { BanList, type BanListOptions, type BanApplyResult } from './ban-list.js';

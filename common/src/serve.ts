@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from './logger.js';
 
@@ -9,6 +9,11 @@ const LISTEN_FAILURES: Readonly<Record<string, string>> = {
   EADDRNOTAVAIL: 'address not available',
 };
 
+/** How long a client may take to send its headers, in ms. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** How long a client may take to send a whole request, body included, in ms (bodies are at most 16 kB). */
+export const REQUEST_TIMEOUT_MS = 15_000;
+
 /**
  * Listens on `port` (0 picks a free one); resolves once the server accepts connections. When it
  * cannot, rejects with an error that is one line naming the port (`cannot listen on port 3001:
@@ -18,16 +23,15 @@ const LISTEN_FAILURES: Readonly<Record<string, string>> = {
  * const server = await listen(app, config.port);
  */
 export function listen(app: Express, port: number): Promise<Server> {
+  // A client that trickles its headers or body holds a connection; Node's defaults allow minutes,
+  // and check only every 30 s.
+  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, app);
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, (err?: Error) => {
-      if (!err) {
-        resolve(server);
-        return;
-      }
-      const code = (err as NodeJS.ErrnoException).code;
-      const reason = (code === undefined ? undefined : LISTEN_FAILURES[code]) ?? err.message;
-      reject(Object.assign(new Error(`cannot listen on port ${port}: ${reason}`, { cause: err }), { code }));
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const reason = (err.code === undefined ? undefined : LISTEN_FAILURES[err.code]) ?? err.message;
+      reject(Object.assign(new Error(`cannot listen on port ${port}: ${reason}`, { cause: err }), { code: err.code }));
     });
+    server.listen(port, () => resolve(server));
   });
 }
 

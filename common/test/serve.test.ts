@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, it, expect } from 'vitest';
-import { closeGracefully, listen } from '@ticketing/common';
+import { closeGracefully, HEADERS_TIMEOUT_MS, listen, REQUEST_TIMEOUT_MS } from '@ticketing/common';
 
 /** An app whose /slow route answers only when the test lets it. */
 function slowApp() {
@@ -49,6 +49,17 @@ describe('listen', () => {
       const { port } = server.address() as AddressInfo;
       expect(port).toBeGreaterThan(0);
       expect(await get(port, '/fast', false)).toEqual({ status: 200, body: { fast: true } });
+    } finally {
+      await closeGracefully(server, { timeoutMs: 1000, cleanup: async () => undefined });
+    }
+  });
+
+  it('bounds how long a client may take to send its headers and its request', async () => {
+    const server = await listen(slowApp().app, 0);
+    try {
+      expect(server.headersTimeout).toBe(HEADERS_TIMEOUT_MS);
+      expect(server.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
+      expect(REQUEST_TIMEOUT_MS).toBeLessThanOrEqual(15_000);
     } finally {
       await closeGracefully(server, { timeoutMs: 1000, cleanup: async () => undefined });
     }
