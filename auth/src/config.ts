@@ -1,21 +1,30 @@
-import { configReader, loadServiceConfig, type Env, type ServiceConfig } from '@ticketing/common';
+import { ConfigError, configReader, loadServiceConfig, type Env, type ServiceConfig } from '@ticketing/common';
 
 export interface AuthConfig extends ServiceConfig {
   /** Accounts (lowercased) that sign up with the `admin` role. */
   adminEmails: readonly string[];
   /** Signups, and failed sign-ins, allowed per client address per minute (each counted on its own). */
   authRateLimitPerMinute: number;
-  /** Failed sign-ins allowed per account (the normalised email) per minute, from any address. */
+  /** Failed sign-ins allowed per account (the normalised email) from one client address per minute. */
   authAccountRateLimitPerMinute: number;
+  /** Failed sign-ins allowed per account per minute from all addresses together; more than `authAccountRateLimitPerMinute`. */
+  authAccountGlobalRateLimitPerMinute: number;
 }
 
 /** Reads and validates the auth service's settings (see the README's config table). */
 export function loadConfig(env: Env): AuthConfig {
   const read = configReader(env);
-  return {
-    ...loadServiceConfig(env, { port: 3000, dataDir: '.data/auth' }),
-    adminEmails: Object.freeze(read.list('ADMIN_EMAILS').map((email) => email.toLowerCase())),
-    authRateLimitPerMinute: read.integer('AUTH_RATE_LIMIT', { default: 20, min: 1 }),
-    authAccountRateLimitPerMinute: read.integer('AUTH_ACCOUNT_RATE_LIMIT', { default: 10, min: 1 }),
-  };
+  const service = loadServiceConfig(env, { port: 3000, dataDir: '.data/auth' });
+  const adminEmails = Object.freeze(read.list('ADMIN_EMAILS').map((email) => email.toLowerCase()));
+  const authRateLimitPerMinute = read.integer('AUTH_RATE_LIMIT', { default: 20, min: 1 });
+  const authAccountRateLimitPerMinute = read.integer('AUTH_ACCOUNT_RATE_LIMIT', { default: 10, min: 1 });
+  const authAccountGlobalRateLimitPerMinute = read.integer('AUTH_ACCOUNT_GLOBAL_RATE_LIMIT', { default: 100, min: 1 });
+  // At or below the per-address limit, one address could lock an account out from everywhere again.
+  if (authAccountGlobalRateLimitPerMinute <= authAccountRateLimitPerMinute) {
+    throw new ConfigError(
+      'AUTH_ACCOUNT_GLOBAL_RATE_LIMIT',
+      `must be more than AUTH_ACCOUNT_RATE_LIMIT (${authAccountRateLimitPerMinute}), got ${authAccountGlobalRateLimitPerMinute}`,
+    );
+  }
+  return { ...service, adminEmails, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute };
 }

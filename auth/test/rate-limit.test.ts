@@ -79,21 +79,33 @@ describe('sign-in limits', () => {
     }
   });
 
-  it('answers 429 to an account past AUTH_ACCOUNT_RATE_LIMIT failures from any addresses, without a hash, while another account signs in from the same address', async () => {
+  it('lets an account sign in from another address after ten failures for it from one address (one address cannot lock it)', async () => {
+    // The defaults: 10 failures per account from one address, 100 from all addresses.
+    const app = appWith({ authRateLimitPerMinute: 20, authAccountRateLimitPerMinute: 10 });
+    const attacker = client(app, '203.0.113.40');
+    await client(app, '203.0.113.41').signup('admin-victim@example.com').expect(201);
+    for (let i = 0; i < 10; i += 1) expect((await attacker.signin('admin-victim@example.com', 'wrong-guess')).status).toBe(400);
+    expect((await attacker.signin('admin-victim@example.com')).status).toBe(429);
+
+    const owner = await client(app, '198.51.100.41').signin('admin-victim@example.com');
+    expect(owner.status).toBe(200);
+    expect(owner.headers['set-cookie']![0]).toMatch(/^session=.+/);
+  });
+
+  it('answers 429 from an address past AUTH_ACCOUNT_RATE_LIMIT failures for an account, without a hash, while that address signs in to another account', async () => {
     const hasher = countingHasher();
     const app = appWith({ authRateLimitPerMinute: 20, authAccountRateLimitPerMinute: 3 }, hasher);
-    const shared = client(app, '203.0.113.9');
-    await shared.signup('victim@example.com').expect(201);
-    await shared.signup('neighbour@example.com').expect(201);
-    // The guesses come from three addresses: the account counter is not per address.
-    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) {
-      const res = await client(app, address).signin('victim@example.com', 'wrong-guess');
+    const guesser = client(app, '203.0.113.9');
+    await guesser.signup('victim@example.com').expect(201);
+    await guesser.signup('neighbour@example.com').expect(201);
+    for (let i = 0; i < 3; i += 1) {
+      const res = await guesser.signin('victim@example.com', 'wrong-guess');
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ errors: [{ message: 'Invalid credentials' }] });
     }
     const hashesBefore = hasher.calls;
     for (const email of ['victim@example.com', ' Victim@EXAMPLE.com ']) {
-      const res = await shared.signin(email);
+      const res = await guesser.signin(email);
       expect(res.status).toBe(429);
       expect(res.body).toEqual(TOO_MANY);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -101,13 +113,51 @@ describe('sign-in limits', () => {
     }
     expect(hasher.calls).toBe(hashesBefore);
 
-    const neighbour = await shared.signin('neighbour@example.com');
+    const neighbour = await guesser.signin('neighbour@example.com');
     expect(neighbour.status).toBe(200);
     expect(neighbour.headers['set-cookie']![0]).toMatch(/^session=.+/);
   });
 
+  it('answers 429 to an account, from a fresh address too, once failures spread over many addresses pass AUTH_ACCOUNT_GLOBAL_RATE_LIMIT', async () => {
+    const hasher = countingHasher();
+    // 5 per address, the default 100 from all addresses: 20 addresses use up the account's minute.
+    const app = appWith({ authRateLimitPerMinute: 20, authAccountRateLimitPerMinute: 5 }, hasher);
+    await client(app, '192.0.2.100').signup('spread@example.com').expect(201);
+    for (let host = 1; host <= 20; host += 1) {
+      const guesser = client(app, `198.18.0.${host}`);
+      for (let i = 0; i < 5; i += 1) expect((await guesser.signin('spread@example.com', 'wrong-guess')).status).toBe(400);
+    }
+    const hashesBefore = hasher.calls;
+    const fresh = client(app, '198.18.1.1');
+    for (const password of ['wrong-guess', PASSWORD]) {
+      const res = await fresh.signin('spread@example.com', password);
+      expect(res.status).toBe(429);
+      expect(res.body).toEqual(TOO_MANY);
+    }
+    expect(hasher.calls).toBe(hashesBefore);
+    // Another account, from the same fresh address, is not affected.
+    expect((await fresh.signin('spread-other@example.com', 'wrong-guess')).status).toBe(400);
+  });
+
+  it('does not let one address feed AUTH_ACCOUNT_GLOBAL_RATE_LIMIT past its own AUTH_ACCOUNT_RATE_LIMIT', async () => {
+    const app = appWith({ authRateLimitPerMinute: 1000, authAccountRateLimitPerMinute: 5 });
+    await client(app, '192.0.2.101').signup('hammered@example.com').expect(201);
+    const hammer = client(app, '198.18.2.1');
+    for (let i = 0; i < 5; i += 1) expect((await hammer.signin('hammered@example.com', 'wrong-guess')).status).toBe(400);
+    // Far past the global limit of 100 in attempts, but refused before they reach its counter.
+    for (let i = 0; i < 150; i += 1) expect((await hammer.signin('hammered@example.com', 'wrong-guess')).status).toBe(429);
+    expect((await client(app, '198.18.3.1').signin('hammered@example.com')).status).toBe(200);
+
+    // The hammering address added exactly its 5: 19 more addresses at 5 each reach 100, and then it is closed.
+    for (let host = 1; host <= 19; host += 1) {
+      const guesser = client(app, `198.18.4.${host}`);
+      for (let i = 0; i < 5; i += 1) expect((await guesser.signin('hammered@example.com', 'wrong-guess')).status).toBe(400);
+    }
+    expect((await client(app, '198.18.5.1').signin('hammered@example.com')).status).toBe(429);
+  });
+
   it('answers 429 to an address past AUTH_RATE_LIMIT failures, whichever accounts they were for, and not to another address', async () => {
-    const app = appWith({ authRateLimitPerMinute: 3, authAccountRateLimitPerMinute: 100 });
+    const app = appWith({ authRateLimitPerMinute: 3, authAccountRateLimitPerMinute: 50 });
     const guesser = client(app, '198.51.100.7');
     const other = client(app, '198.51.100.8');
     await other.signup('sprayed@example.com').expect(201);
@@ -121,12 +171,21 @@ describe('sign-in limits', () => {
   });
 
   it('counts IPv6 clients per /56, so an attacker cannot rotate through their own addresses', async () => {
-    const app = appWith({ authRateLimitPerMinute: 2, authAccountRateLimitPerMinute: 100 });
+    const app = appWith({ authRateLimitPerMinute: 2, authAccountRateLimitPerMinute: 50 });
     const sameNetwork = ['2001:db8:0:100::1', '2001:db8:0:1ff:abcd::2'];
     expect((await client(app, sameNetwork[0]!).signin('v6-a@example.com', 'wrong-guess')).status).toBe(400);
     expect((await client(app, sameNetwork[1]!).signin('v6-b@example.com', 'wrong-guess')).status).toBe(400);
     expect((await client(app, sameNetwork[0]!).signin('v6-c@example.com', 'wrong-guess')).status).toBe(429);
     expect((await client(app, '2001:db8:0:200::1').signin('v6-d@example.com', 'wrong-guess')).status).toBe(400);
+  });
+
+  it('counts an account\'s failures per /56 of IPv6 too, so an attacker cannot rotate through their own addresses to guess one password', async () => {
+    const app = appWith({ authRateLimitPerMinute: 20, authAccountRateLimitPerMinute: 2 });
+    const sameNetwork = ['2001:db8:1:100::1', '2001:db8:1:1ff:abcd::2'];
+    expect((await client(app, sameNetwork[0]!).signin('v6-victim@example.com', 'wrong-guess')).status).toBe(400);
+    expect((await client(app, sameNetwork[1]!).signin('v6-victim@example.com', 'wrong-guess')).status).toBe(400);
+    expect((await client(app, sameNetwork[1]!).signin('v6-victim@example.com', 'wrong-guess')).status).toBe(429);
+    expect((await client(app, '2001:db8:1:200::1').signin('v6-victim@example.com', 'wrong-guess')).status).toBe(400);
   });
 
   it('still answers 400 to malformed bodies, also for an account that is limited', async () => {
@@ -148,7 +207,7 @@ describe('sign-in limits', () => {
 
 describe('signup limit', () => {
   it('counts every signup per address on a counter of its own, apart from sign-in failures', async () => {
-    const app = appWith({ authRateLimitPerMinute: 2, authAccountRateLimitPerMinute: 100 });
+    const app = appWith({ authRateLimitPerMinute: 2, authAccountRateLimitPerMinute: 50 });
     const host = client(app, '192.0.2.30');
     // A sign-in failure takes nothing from the signup budget...
     expect((await host.signin('nobody@example.com', 'wrong-guess')).status).toBe(400);
@@ -168,21 +227,38 @@ describe('signup limit', () => {
 describe('settings', () => {
   const base = { JWT_KEY: TEST_JWT_KEY };
 
-  it('defaults to 20 per address and 10 per account a minute', () => {
+  it('defaults to 20 per address, 10 per account from one address and 100 per account from all addresses a minute', () => {
     const config = loadConfig(base);
     expect(config.authRateLimitPerMinute).toBe(20);
     expect(config.authAccountRateLimitPerMinute).toBe(10);
+    expect(config.authAccountGlobalRateLimitPerMinute).toBe(100);
     expect(loadConfig({ ...base, AUTH_ACCOUNT_RATE_LIMIT: '5' }).authAccountRateLimitPerMinute).toBe(5);
+    expect(loadConfig({ ...base, AUTH_ACCOUNT_GLOBAL_RATE_LIMIT: '500' }).authAccountGlobalRateLimitPerMinute).toBe(500);
   });
 
-  it.each(['0', '-1', 'ten', '2.5'])('refuses AUTH_ACCOUNT_RATE_LIMIT=%s, naming the variable', (value) => {
-    expect(() => loadConfig({ ...base, AUTH_ACCOUNT_RATE_LIMIT: value })).toThrow(ConfigError);
-    expect(() => loadConfig({ ...base, AUTH_ACCOUNT_RATE_LIMIT: value })).toThrow(/AUTH_ACCOUNT_RATE_LIMIT/);
+  it.each(['AUTH_ACCOUNT_RATE_LIMIT', 'AUTH_ACCOUNT_GLOBAL_RATE_LIMIT'])('refuses %s values that are not positive integers, naming the variable', (name) => {
+    for (const value of ['0', '-1', 'ten', '2.5']) {
+      expect(() => loadConfig({ ...base, [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...base, [name]: value })).toThrow(new RegExp(`^${name} `));
+    }
   });
 
-  it('refuses limits that are not positive integers when the limiters are built', () => {
+  it('refuses an AUTH_ACCOUNT_GLOBAL_RATE_LIMIT that one address could reach on its own', () => {
+    for (const env of [{ AUTH_ACCOUNT_GLOBAL_RATE_LIMIT: '10' }, { AUTH_ACCOUNT_GLOBAL_RATE_LIMIT: '5' }, { AUTH_ACCOUNT_RATE_LIMIT: '100' }]) {
+      expect(() => loadConfig({ ...base, ...env })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...base, ...env })).toThrow(/^AUTH_ACCOUNT_GLOBAL_RATE_LIMIT must be more than AUTH_ACCOUNT_RATE_LIMIT/);
+    }
+    expect(loadConfig({ ...base, AUTH_ACCOUNT_GLOBAL_RATE_LIMIT: '11' }).authAccountGlobalRateLimitPerMinute).toBe(11);
+  });
+
+  it('refuses limits that are not positive integers, or an all-addresses limit not above the per-address one, when the limiters are built', () => {
     const logger = silentLogger();
-    expect(() => rateLimits({ perAddressPerMinute: 0, perAccountPerMinute: 10, logger })).toThrow(TypeError);
-    expect(() => rateLimits({ perAddressPerMinute: 20, perAccountPerMinute: Number.NaN, logger })).toThrow(TypeError);
+    const valid = { perAddressPerMinute: 20, perAccountPerAddressPerMinute: 10, perAccountAllAddressesPerMinute: 100, logger };
+    expect(() => rateLimits(valid)).not.toThrow();
+    expect(() => rateLimits({ ...valid, perAddressPerMinute: 0 })).toThrow(TypeError);
+    expect(() => rateLimits({ ...valid, perAccountPerAddressPerMinute: Number.NaN })).toThrow(TypeError);
+    expect(() => rateLimits({ ...valid, perAccountAllAddressesPerMinute: 2.5 })).toThrow(TypeError);
+    expect(() => rateLimits({ ...valid, perAccountAllAddressesPerMinute: 10 })).toThrow(TypeError);
+    expect(() => rateLimits({ ...valid, perAccountPerAddressPerMinute: 100, perAccountAllAddressesPerMinute: undefined })).toThrow(TypeError);
   });
 });

@@ -1,5 +1,5 @@
-import type { RequestHandler } from 'express';
-import { rateLimit, type Options } from 'express-rate-limit';
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
 import { HttpError, type Logger } from '@ticketing/common';
 
 /** Every limit counts in fixed one-minute windows. */
@@ -11,11 +11,19 @@ const WINDOW_MS = 60_000;
  */
 const IPV6_SUBNET = 56;
 
+/** `AUTH_ACCOUNT_GLOBAL_RATE_LIMIT`'s default, for a caller that does not pass its own. */
+const DEFAULT_PER_ACCOUNT_ALL_ADDRESSES_PER_MINUTE = 100;
+
 export interface RateLimitsOptions {
   /** Signups, and failed sign-ins (each counted on its own), allowed per client address per minute. */
   perAddressPerMinute: number;
-  /** Failed sign-ins allowed per account (the normalised email) per minute, from any address. */
-  perAccountPerMinute: number;
+  /** Failed sign-ins allowed per account (the normalised email) from one client address per minute. */
+  perAccountPerAddressPerMinute: number;
+  /**
+   * Failed sign-ins allowed per account per minute from all addresses together (default 100). It
+   * must be more than `perAccountPerAddressPerMinute`, or one address could lock the account alone.
+   */
+  perAccountAllAddressesPerMinute?: number;
   /** Where express-rate-limit reports a misconfiguration it detects (such as an untrusted proxy header). */
   logger: Logger;
 }
@@ -25,8 +33,11 @@ export interface RateLimits {
   signupPerAddress: RequestHandler;
   /** Sign-ins that do not succeed, per client address: put it before the body is validated. */
   signinFailuresPerAddress: RequestHandler;
-  /** Sign-ins that do not succeed, per account: put it after the body is validated (it reads `req.body.email`). */
-  signinFailuresPerAccount: RequestHandler;
+  /**
+   * Sign-ins that do not succeed, per account from one address and then per account from all
+   * addresses, in that order: mount them together after the body is validated (they read `req.body.email`).
+   */
+  signinFailuresPerAccount: readonly RequestHandler[];
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -34,22 +45,38 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
+function signinEmail(req: Request): string {
+  const { email } = req.body as { email?: unknown };
+  if (typeof email !== 'string') throw new TypeError('signinFailuresPerAccount: mount it after the body is validated');
+  return email;
+}
+
 /**
  * The attempt limits of signup and signin, each answering 429 `TOO_MANY_REQUESTS`. A sign-in counts
- * only when it does not succeed (status 400 and up), against its address and against its account,
- * so people behind one NAT are not locked out by each other's successful sign-ins, and a guesser
- * spread over many addresses still meets the account limit. It counts from the moment it starts and
- * is taken back when it succeeds, so concurrent guesses cannot slip past the limit. Signups count
- * whether or not they succeed: a successful signup is what a bulk account creator is after, and each
- * costs a password hash. Counters are in memory, per replica; each is dropped within two windows.
+ * only when it does not succeed (status 400 and up), so people behind one NAT are not locked out by
+ * each other's successful sign-ins. A failure counts against its address, against its account from
+ * that address, and against its account from all addresses: one address alone cannot lock anyone
+ * else out of an account, and a guesser spread over many addresses still meets the account limit.
+ * It counts from the moment it starts and is taken back when it succeeds, so concurrent guesses
+ * cannot slip past a limit. Signups count whether or not they succeed: a successful signup is what a
+ * bulk account creator is after, and each costs a password hash. Counters are in memory, per
+ * replica; each is dropped within two windows.
  *
  * @example
- * const limits = rateLimits({ perAddressPerMinute: 20, perAccountPerMinute: 10, logger });
- * router.post('/api/users/signin', limits.signinFailuresPerAddress, validateRequest({ body }), limits.signinFailuresPerAccount, signin);
+ * const limits = rateLimits({ perAddressPerMinute: 20, perAccountPerAddressPerMinute: 10, perAccountAllAddressesPerMinute: 100, logger });
+ * router.post('/api/users/signin', limits.signinFailuresPerAddress, validateRequest({ body }), ...limits.signinFailuresPerAccount, signin);
  */
 export function rateLimits(options: RateLimitsOptions): RateLimits {
   const perAddress = positiveInteger('perAddressPerMinute', options.perAddressPerMinute);
-  const perAccount = positiveInteger('perAccountPerMinute', options.perAccountPerMinute);
+  const perAccountPerAddress = positiveInteger('perAccountPerAddressPerMinute', options.perAccountPerAddressPerMinute);
+  const perAccount = positiveInteger(
+    'perAccountAllAddressesPerMinute', options.perAccountAllAddressesPerMinute ?? DEFAULT_PER_ACCOUNT_ALL_ADDRESSES_PER_MINUTE,
+  );
+  if (perAccount <= perAccountPerAddress) {
+    throw new TypeError(
+      `rateLimits: perAccountAllAddressesPerMinute (${perAccount}) must be more than perAccountPerAddressPerMinute (${perAccountPerAddress})`,
+    );
+  }
   const { logger } = options;
   const common: Partial<Options> = {
     windowMs: WINDOW_MS,
@@ -66,16 +93,21 @@ export function rateLimits(options: RateLimitsOptions): RateLimits {
     signinFailuresPerAddress: rateLimit({
       ...common, identifier: 'signin-address', limit: perAddress, ipv6Subnet: IPV6_SUBNET, skipSuccessfulRequests: true,
     }),
-    signinFailuresPerAccount: rateLimit({
-      ...common,
-      identifier: 'signin-account',
-      limit: perAccount,
-      skipSuccessfulRequests: true,
-      keyGenerator: (req) => {
-        const { email } = req.body as { email?: unknown };
-        if (typeof email !== 'string') throw new TypeError('signinFailuresPerAccount: mount it after the body is validated');
-        return email;
-      },
-    }),
+    // The all-addresses counter comes second, so a request the first refuses never reaches it: one
+    // address adds at most perAccountPerAddress failures to it a minute, and locking the account out
+    // from everywhere takes more than perAccount / perAccountPerAddress addresses.
+    signinFailuresPerAccount: Object.freeze([
+      rateLimit({
+        ...common,
+        identifier: 'signin-account-address',
+        limit: perAccountPerAddress,
+        skipSuccessfulRequests: true,
+        // The address part first: it never holds a space, so no two (address, email) pairs share a key.
+        keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '', IPV6_SUBNET)} ${signinEmail(req)}`,
+      }),
+      rateLimit({
+        ...common, identifier: 'signin-account', limit: perAccount, skipSuccessfulRequests: true, keyGenerator: signinEmail,
+      }),
+    ]),
   };
 }
