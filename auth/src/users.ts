@@ -62,14 +62,21 @@ export function toAdminView(user: UserRecord): AdminUserView {
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 
-/** Inserts a user; resolves `null` when the email is taken. `email` must be normalised already. */
-export async function insertUser(db: Queryable, user: { email: string; passwordHash: string; role: Role }): Promise<UserRecord | null> {
+/**
+ * Inserts a user; resolves `null` when the email is taken. `email` must be normalised already.
+ * `insertedAt` is the database's clock at the insert: the clock that dates bans, so date the
+ * user's first token from it (a ban of this user can only lock the row after the insert commits).
+ */
+export async function insertUser(
+  db: Queryable,
+  user: { email: string; passwordHash: string; role: Role },
+): Promise<{ user: UserRecord; insertedAt: Date } | null> {
   try {
-    const { rows } = await db.query<UserRow>(
-      `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    const { rows } = await db.query<UserRow & { inserted_at: Date }>(
+      `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3) RETURNING ${COLUMNS}, clock_timestamp() AS inserted_at`,
       [user.email, user.passwordHash, user.role],
     );
-    return toRecord(rows[0]!);
+    return { user: toRecord(rows[0]!), insertedAt: rows[0]!.inserted_at };
   } catch (err) {
     if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) return null;
     throw err;
@@ -94,13 +101,30 @@ export async function findUserById(db: Queryable, id: string, options: { lock?: 
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
-/** Sets or clears the ban and bumps its version; returns the user as it now is. */
-export async function setBan(tx: Queryable, id: string, ban: { bannedAt: Date; reason: string } | null): Promise<UserRecord> {
-  const { rows } = await tx.query<UserRow>(
-    `UPDATE users SET banned_at = $2, ban_reason = $3, ban_version = ban_version + 1 WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, ban?.bannedAt ?? null, ban?.reason ?? null],
+/**
+ * The database's clock now (`clock_timestamp()`, not the transaction's start). Token `iat`s and
+ * ban dates all come from it, so replicas whose own clocks disagree still order them as the row
+ * locks did.
+ */
+export async function databaseNow(db: Queryable): Promise<Date> {
+  const { rows } = await db.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+  return rows[0]!.now;
+}
+
+/**
+ * Sets or clears the ban and bumps its version; returns the user as it now is, and `at`, the
+ * database's clock when the change was made (for a ban, the user's `bannedAt`). Call it with the
+ * row locked `FOR UPDATE`: a signin that held the row's share lock has then committed, so its
+ * token's `iat`, read from the same clock under that lock, is not after `at`.
+ */
+export async function setBan(tx: Queryable, id: string, ban: { reason: string } | null): Promise<{ user: UserRecord; at: Date }> {
+  const { rows } = await tx.query<UserRow & { changed_at: Date }>(
+    `WITH clock AS (SELECT clock_timestamp() AS at)
+     UPDATE users SET banned_at = CASE WHEN $2::boolean THEN clock.at END, ban_reason = $3, ban_version = ban_version + 1
+     FROM clock WHERE id = $1 RETURNING ${COLUMNS}, clock.at AS changed_at`,
+    [id, ban !== null, ban?.reason ?? null],
   );
-  return toRecord(rows[0]!);
+  return { user: toRecord(rows[0]!), at: rows[0]!.changed_at };
 }
 
 /** Users for the admin console, by email; `banned` filters when set. */

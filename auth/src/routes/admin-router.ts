@@ -28,7 +28,6 @@ export interface AdminRouterDeps {
   bans: BanChecker;
   /** Called after a ban or unban commits, to publish its event without waiting for it. */
   onEventCommitted: () => void;
-  now?: () => number;
 }
 
 /**
@@ -37,7 +36,6 @@ export interface AdminRouterDeps {
  */
 export function adminRouter(deps: AdminRouterDeps): Router {
   const { db } = deps;
-  const now = deps.now ?? Date.now;
   const router = Router();
   router.use('/api/admin', requireAuth({ bans: deps.bans }), requireRole('admin'), async (req, _res, next) => {
     // Auth owns the users, so it need not wait for its own ban event: the caller must be an
@@ -64,8 +62,9 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       const current = await findUserById(tx, id, { lock: 'update' });
       if (current === null) throw new NotFoundError('User not found');
       if (current.bannedAt !== null) return { user: current, changed: false };
-      const bannedAt = new Date(now());
-      const banned = await setBan(tx, id, { bannedAt, reason });
+      // Dated by the database's clock under the row lock, as signin dates its tokens: a token
+      // signed before this lock was taken has an iat at or before bannedAt, whichever replica signed it.
+      const { user: banned, at: bannedAt } = await setBan(tx, id, { reason });
       await enqueueEvent(tx, {
         subject: Subjects.UserBanned,
         // The id as the database holds it, never as the request spelled it.
@@ -84,10 +83,10 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       const current = await findUserById(tx, id, { lock: 'update' });
       if (current === null) throw new NotFoundError('User not found');
       if (current.bannedAt === null) return { user: current, changed: false };
-      const unbanned = await setBan(tx, id, null);
+      const { user: unbanned, at: unbannedAt } = await setBan(tx, id, null);
       await enqueueEvent(tx, {
         subject: Subjects.UserUnbanned,
-        payload: { id: newEventId(), userId: unbanned.id, unbannedAt: new Date(now()).toISOString(), version: unbanned.banVersion },
+        payload: { id: newEventId(), userId: unbanned.id, unbannedAt: unbannedAt.toISOString(), version: unbanned.banVersion },
       });
       return { user: unbanned, changed: true };
     });

@@ -3,7 +3,7 @@ import {
   HttpError, UserBannedError, validateRequest, type BanChecker, type Database, type Logger, type TokenSigner,
 } from '@ticketing/common';
 import type { PasswordHasher } from '../password-hasher.js';
-import { findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
+import { databaseNow, findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
 import { rateLimits } from './rate-limits.js';
 import { requireHttps } from './require-https.js';
 import { signinBody, signupBody } from './schemas.js';
@@ -38,10 +38,11 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   router.post('/api/users/signup', ...httpsOnly, limits.signupPerAddress, validateRequest({ body: signupBody }), async (req, res) => {
     const { email, password } = req.body as { email: string; password: string };
     const role = deps.adminEmails.includes(email) ? 'admin' : 'user';
-    const user = await insertUser(db, { email, passwordHash: await hasher.hash(password), role });
-    if (user === null) throw new HttpError('EMAIL_IN_USE', { items: [{ message: 'Email in use', field: 'email' }] });
-    req.session = { jwt: signer.sign(user) };
-    res.status(201).json(toPublicUser(user));
+    const inserted = await insertUser(db, { email, passwordHash: await hasher.hash(password), role });
+    if (inserted === null) throw new HttpError('EMAIL_IN_USE', { items: [{ message: 'Email in use', field: 'email' }] });
+    // Dated by the database's clock, which dates bans, never by this replica's.
+    req.session = { jwt: signer.sign(inserted.user, { issuedAtMs: inserted.insertedAt.getTime() }) };
+    res.status(201).json(toPublicUser(inserted.user));
   });
 
   // The account limit comes after validation (it keys on the normalised email) and before the hash,
@@ -53,12 +54,15 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     const valid = user === null ? await hasher.verifyNothing(password) : await hasher.verify(password, user.passwordHash);
     if (user === null || !valid) throw new HttpError('INVALID_CREDENTIALS');
     // Read again after the slow hash, holding a share lock while the token is made: a ban waits for
-    // it (so its bannedAt is not before this token's iat), and a ban committed meanwhile is seen.
+    // it, and a ban committed meanwhile is seen. The token is dated by the database's clock under
+    // that lock, the clock a ban reads after its own lock, so its bannedAt is not before this iat
+    // even when the replicas' clocks disagree.
     const { current, jwt } = await db.transaction(async (tx) => {
       const fresh = await findUserById(tx, user.id, { lock: 'share' });
       if (fresh === null) throw new HttpError('INVALID_CREDENTIALS');
       if (fresh.bannedAt !== null) throw new UserBannedError();
-      return { current: fresh, jwt: signer.sign(fresh) };
+      const issuedAt = await databaseNow(tx);
+      return { current: fresh, jwt: signer.sign(fresh, { issuedAtMs: issuedAt.getTime() }) };
     });
     req.session = { jwt };
     res.json(toPublicUser(current));
