@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@ticketing\/common\/testing$/, replacement: here('./common/src/testing/index.ts') },
+      { find: /^@ticketing\/common\/(tokens|bans|http|events|runtime)$/, replacement: `${here('./common/src')}/$1/index.ts` },
       { find: /^@ticketing\/common$/, replacement: here('./common/src/index.ts') },
     ],
   },

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, it, expect } from 'vitest';
-import { HttpError, isConnectionError, migrate, type Database } from '@ticketing/common';
+import { HttpError } from '@ticketing/common/http';
+import { migrate, type Database } from '@ticketing/common/runtime';
+import { isConnectionError } from '../src/runtime/database.js';
 
 export const MIGRATIONS = [
   'CREATE TABLE tickets (id serial PRIMARY KEY, title text NOT NULL UNIQUE)',

@@ -2,14 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, it, expect } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import {
-  AUTH_DUPLICATE_WINDOW_MS,
-  AUTH_MIN_MAX_AGE_MS,
-  AUTH_STREAM,
-  Subjects,
-  connectNats,
-  ensureAuthStream,
-} from '@ticketing/common';
+import { AUTH_STREAM, Subjects, connectNats, ensureAuthStream } from '@ticketing/common/events';
+import { AUTH_DUPLICATE_WINDOW_MS, AUTH_MIN_MAX_AGE_MS } from '../src/events/nats.js';
 import { capturingLogger, freePort, startNatsServer, waitFor, type NatsServer } from '@ticketing/common/testing';
 
 const nanos = (ms: number) => ms * 1_000_000;

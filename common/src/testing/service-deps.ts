@@ -1,8 +1,8 @@
-import { startServiceBanSync, type BanSync } from '../ban-sync.js';
-import type { ServiceConfig } from '../config.js';
-import type { Logger } from '../logger.js';
-import { createMetrics, type Metrics } from '../metrics.js';
-import { connectNats, type NatsClient } from '../nats.js';
+import { startServiceBanSync, type BanSync } from '../events/ban-sync.js';
+import type { ServiceConfig } from '../runtime/config.js';
+import type { Logger } from '../runtime/logger.js';
+import { createMetrics, type Metrics } from '../http/metrics.js';
+import { connectNats, type NatsClient } from '../events/nats.js';
 
 export interface TestServiceDeps {
   metrics: Metrics;

@@ -1,8 +1,8 @@
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { Gauge, type Registry } from 'prom-client';
-import { AUTH_STREAM, Subjects } from './events.js';
-import type { Logger } from './logger.js';
+import { AUTH_STREAM, Subjects } from './auth-events.js';
+import type { Logger } from 'pino';
 
 export type { NatsConnection };
 

@@ -1,6 +1,5 @@
-import { z } from 'zod';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A UUID in the 8-4-4-4-12 hex form, in any letter case. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The one form a user id has inside every service: a lower-case UUID. Ids arrive from route
@@ -12,15 +11,5 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * canonicalUserId('3F2504E0-4F89-11D3-9A0C-0305E82C3301'); // '3f2504e0-4f89-11d3-9a0c-0305e82c3301'
  */
 export function canonicalUserId(value: unknown): string | undefined {
-  return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : undefined;
-}
-
-/**
- * A zod schema for an id that must be a UUID, parsed into its canonical lower-case form.
- *
- * @example
- * const params = z.object({ id: uuidParam('User id must be a UUID') });
- */
-export function uuidParam(message: string) {
-  return z.string({ error: message }).regex(UUID, { error: message }).transform((id) => id.toLowerCase());
+  return typeof value === 'string' && UUID_PATTERN.test(value) ? value.toLowerCase() : undefined;
 }

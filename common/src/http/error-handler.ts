@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { HttpError } from './errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from 'pino';
 
 /**
  * The few errors that are known to be the caller's without being an {@link HttpError}: express's

@@ -1,6 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Logger } from './logger.js';
-import type { BanChecker } from './require-auth.js';
+import type { Logger } from 'pino';
 
 interface BanEntry {
   /** The latest `bannedAt` of any ban seen for this user: the list only ever gets stricter. */
@@ -11,6 +10,12 @@ interface BanEntry {
   version: number;
   /** What the highest-versioned event said: banned (true) or unbanned (false). For views only. */
   active: boolean;
+}
+
+/** What `requireAuth` asks of a ban list. */
+export interface BanChecker {
+  /** True when this user is banned and the token was issued (ms since epoch) at or before the ban. */
+  isBanned(userId: string, tokenIssuedAtMs: number): boolean;
 }
 
 export interface BanListOptions {

@@ -12,13 +12,3 @@ export interface UserPayload {
   /** Expires at, in seconds since the epoch (the JWT `exp`). */
   exp: number;
 }
-
-declare global {
-  // Express merges its Request type from this global namespace.
-  namespace Express {
-    interface Request {
-      /** Set by `currentUser` when the request carries a valid access token. */
-      currentUser?: UserPayload;
-    }
-  }
-}

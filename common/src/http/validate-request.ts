@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
+import { UUID_PATTERN } from '../tokens/user-id.js';
 import { ValidationError, type ErrorItem } from './errors.js';
 
 export interface RequestSchemas {
@@ -42,4 +43,14 @@ export function validateRequest(schemas: RequestSchemas): RequestHandler {
     if (schemas.query) Object.defineProperty(req, 'query', { value: query, enumerable: true, configurable: true });
     next();
   };
+}
+
+/**
+ * A zod schema for an id that must be a UUID, parsed into its canonical lower-case form.
+ *
+ * @example
+ * const params = z.object({ id: uuidParam('User id must be a UUID') });
+ */
+export function uuidParam(message: string) {
+  return z.string({ error: message }).regex(UUID_PATTERN, { error: message }).transform((id) => id.toLowerCase());
 }

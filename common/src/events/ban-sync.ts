@@ -1,9 +1,8 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { BanList } from './ban-list.js';
-import { AUTH_STREAM, isKnownSubject, MalformedEventError, parseAuthEvent, readBanEssentials, Subjects } from './events.js';
-import { NotReadyError } from './health.js';
-import type { Logger } from './logger.js';
+import { BanList } from '../bans/ban-list.js';
+import { AUTH_STREAM, isKnownSubject, MalformedEventError, parseAuthEvent, readBanEssentials, Subjects } from './auth-events.js';
+import type { Logger } from 'pino';
 import { ensureAuthStream, type NatsClient } from './nats.js';
 
 export interface BanSync {
@@ -238,22 +237,4 @@ export function startServiceBanSync(options: {
   });
   const bans = new BanList({ max: config.banCacheMax, windowMs, logger, now, onEarlyEviction: () => early.inc() });
   return startBanSync({ nats: options.nats, bans, windowMs, clockSkewMs: config.clockSkewMs, logger, registry, now });
-}
-
-/**
- * The readiness checks every service has: its database answers, and its ban list has caught up.
- *
- * @example
- * createServiceApp({ ..., readiness: serviceReadiness({ db, banSync, nats }) });
- */
-export function serviceReadiness(deps: { db: { query(sql: string): Promise<unknown> }; banSync: BanSync; nats: NatsClient }) {
-  return {
-    database: async () => {
-      await deps.db.query('SELECT 1');
-    },
-    bans: () => {
-      if (deps.banSync.isCaughtUp()) return;
-      throw new NotReadyError(deps.nats.isConnected() ? 'replaying recent ban events' : 'NATS unreachable; ban list not caught up');
-    },
-  };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { uuidParam } from './user-id.js';
+import { UUID_PATTERN } from '../tokens/user-id.js';
 
 /** The JetStream stream that carries every auth event. */
 export const AUTH_STREAM = 'AUTH';
@@ -18,7 +18,7 @@ const isoDate = z.iso.datetime({ offset: true });
 const common = {
   id: z.uuid(),
   // One canonical form (lower-case UUID), whatever case the publisher used.
-  userId: uuidParam('userId must be a UUID'),
+  userId: z.string().regex(UUID_PATTERN, { error: 'userId must be a UUID' }).transform((id) => id.toLowerCase()),
   version: z.int().positive(),
 };
 

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
-import { ServiceUnavailableError } from './errors.js';
+import { ServiceUnavailableError } from '../http/errors.js';
 import type { Logger } from './logger.js';
 
 /** Something SQL can be sent to: the database itself or an open transaction. */

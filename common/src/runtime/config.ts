@@ -1,6 +1,6 @@
 import type { LevelWithSilent } from 'pino';
 import { parseDuration } from './duration.js';
-import { MIN_JWT_KEY_BYTES } from './token-key.js';
+import { MIN_JWT_KEY_BYTES } from '../tokens/token-key.js';
 
 /** A missing or invalid setting; its message is one line that names the variable. */
 export class ConfigError extends Error {

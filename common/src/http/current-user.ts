@@ -1,7 +1,18 @@
 import type { Request, RequestHandler } from 'express';
 import { Counter, type Registry } from 'prom-client';
-import type { Logger } from './logger.js';
-import { InvalidTokenError, type TokenRefusal, type TokenVerifier } from './token-verifier.js';
+import type { Logger } from 'pino';
+import { InvalidTokenError, type TokenRefusal, type TokenVerifier } from '../tokens/token-verifier.js';
+import type { UserPayload } from '../tokens/user-payload.js';
+
+declare global {
+  // Express merges its Request type from this global namespace.
+  namespace Express {
+    interface Request {
+      /** Set by `currentUser` when the request carries a valid access token. */
+      currentUser?: UserPayload;
+    }
+  }
+}
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 /** `<scheme> [credentials]` (RFC 7235 §2.1); the scheme is a token, matched case-insensitively. */

@@ -1,12 +1,7 @@
 import type { RequestHandler } from 'express';
+import type { BanChecker } from '../bans/ban-list.js';
 import { NotAuthenticatedError, UserBannedError } from './errors.js';
 import { noteRouteScope } from './metrics.js';
-
-/** What `requireAuth` asks of a ban list. */
-export interface BanChecker {
-  /** True when this user is banned and the token was issued (ms since epoch) at or before the ban. */
-  isBanned(userId: string, tokenIssuedAtMs: number): boolean;
-}
 
 /**
  * Lets a request through only when `currentUser` found a valid token (else 401) whose user is not

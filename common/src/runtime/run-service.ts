@@ -1,10 +1,10 @@
 import type { Express } from 'express';
-import { startServiceBanSync, type BanSync } from './ban-sync.js';
+import { startServiceBanSync, type BanSync } from '../events/ban-sync.js';
 import { ConfigError, type Env, type ServiceConfig } from './config.js';
 import { migrate, openDatabase, type Database } from './database.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
-import { connectNats, type NatsClient } from './nats.js';
+import { createMetrics, type Metrics } from '../http/metrics.js';
+import { connectNats, type NatsClient } from '../events/nats.js';
 import { closeGracefully, listen, onShutdownSignal } from './serve.js';
 
 /** What `runService` opens and hands to the service's `createApp`. */

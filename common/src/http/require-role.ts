@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { ForbiddenError, NotAuthenticatedError } from './errors.js';
 import { noteRouteScope } from './metrics.js';
-import { ROLES, type Role } from './user-payload.js';
+import { ROLES, type Role } from '../tokens/user-payload.js';
 
 /**
  * Lets a request through only when its user has this role: 401 when signed out, 403 otherwise.

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Logger } from './logger.js';
+import type { Logger } from 'pino';
 
 /**
  * One readiness condition: resolves when it holds, throws when it does not. Throw a

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { HttpError } from './errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from 'pino';
 import { readToken } from './current-user.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

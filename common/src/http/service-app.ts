@@ -7,9 +7,9 @@ import { errorHandler } from './error-handler.js';
 import { NotFoundError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { jsonBody } from './json-body.js';
-import type { Logger } from './logger.js';
+import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
-import type { TokenVerifier } from './token-verifier.js';
+import type { TokenVerifier } from '../tokens/token-verifier.js';
 
 /** The name of the cookie that carries the session (`{ jwt }`). */
 export const SESSION_COOKIE = 'session';

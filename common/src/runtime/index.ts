@@ -1,0 +1,12 @@
+// Running a service: config, logger, database, listening and shutting down, readiness, and
+// `runService`, which puts them together with the other parts.
+export {
+  ConfigError, configReader, loadServiceConfig, MAX_ACCESS_TOKEN_TTL_MS, MAX_BAN_CACHE_MAX, MAX_CLOCK_SKEW_MS,
+  type Env, type ServiceConfig,
+} from './config.js';
+export { parseDuration } from './duration.js';
+export { createLogger, type Logger } from './logger.js';
+export { openDatabase, migrate, type Database, type Queryable } from './database.js';
+export { listen, closeGracefully, onShutdownSignal, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './serve.js';
+export { serviceReadiness } from './readiness.js';
+export { runService, type RunServiceOptions, type ServiceDeps, type ServiceParts } from './run-service.js';

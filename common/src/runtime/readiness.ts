@@ -1,0 +1,21 @@
+import type { BanSync } from '../events/ban-sync.js';
+import type { NatsClient } from '../events/nats.js';
+import { NotReadyError } from '../http/health.js';
+
+/**
+ * The readiness checks every service has: its database answers, and its ban list has caught up.
+ *
+ * @example
+ * createServiceApp({ ..., readiness: serviceReadiness({ db, banSync, nats }) });
+ */
+export function serviceReadiness(deps: { db: { query(sql: string): Promise<unknown> }; banSync: BanSync; nats: NatsClient }) {
+  return {
+    database: async () => {
+      await deps.db.query('SELECT 1');
+    },
+    bans: () => {
+      if (deps.banSync.isCaughtUp()) return;
+      throw new NotReadyError(deps.nats.isConnected() ? 'replaying recent ban events' : 'NATS unreachable; ban list not caught up');
+    },
+  };
+}
