@@ -29,6 +29,7 @@ export function createApp(deps: AuthDeps): Express {
     adminEmails: config.adminEmails,
     addressRateLimitPerMinute: config.authRateLimitPerMinute,
     accountRateLimitPerMinute: config.authAccountRateLimitPerMinute,
+    accountGlobalRateLimitPerMinute: config.authAccountGlobalRateLimitPerMinute,
     logger,
     production: config.production,
   }));

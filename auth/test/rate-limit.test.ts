@@ -139,6 +139,15 @@ describe('sign-in limits', () => {
     expect((await fresh.signin('spread-other@example.com', 'wrong-guess')).status).toBe(400);
   });
 
+  it('takes AUTH_ACCOUNT_GLOBAL_RATE_LIMIT from the config', async () => {
+    const app = appWith({ authRateLimitPerMinute: 50, authAccountRateLimitPerMinute: 2, authAccountGlobalRateLimitPerMinute: 3 });
+    await client(app, '198.51.100.1').signup('global-config@example.com').expect(201);
+    await client(app, '198.51.100.2').signin('global-config@example.com', 'wrong-password').expect(400);
+    await client(app, '198.51.100.3').signin('global-config@example.com', 'wrong-password').expect(400);
+    await client(app, '198.51.100.4').signin('global-config@example.com', 'wrong-password').expect(400);
+    await client(app, '198.51.100.5').signin('global-config@example.com').expect(429);
+  });
+
   it('does not let one address feed AUTH_ACCOUNT_GLOBAL_RATE_LIMIT past its own AUTH_ACCOUNT_RATE_LIMIT', async () => {
     const app = appWith({ authRateLimitPerMinute: 1000, authAccountRateLimitPerMinute: 5 });
     await client(app, '192.0.2.101').signup('hammered@example.com').expect(201);
@@ -259,6 +268,6 @@ describe('settings', () => {
     expect(() => rateLimits({ ...valid, perAccountPerAddressPerMinute: Number.NaN })).toThrow(TypeError);
     expect(() => rateLimits({ ...valid, perAccountAllAddressesPerMinute: 2.5 })).toThrow(TypeError);
     expect(() => rateLimits({ ...valid, perAccountAllAddressesPerMinute: 10 })).toThrow(TypeError);
-    expect(() => rateLimits({ ...valid, perAccountPerAddressPerMinute: 100, perAccountAllAddressesPerMinute: undefined })).toThrow(TypeError);
+    expect(() => rateLimits({ ...valid, perAccountPerAddressPerMinute: 100, perAccountAllAddressesPerMinute: undefined as never })).toThrow(TypeError);
   });
 });

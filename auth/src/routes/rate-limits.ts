@@ -11,8 +11,6 @@ const WINDOW_MS = 60_000;
  */
 const IPV6_SUBNET = 56;
 
-/** `AUTH_ACCOUNT_GLOBAL_RATE_LIMIT`'s default, for a caller that does not pass its own. */
-const DEFAULT_PER_ACCOUNT_ALL_ADDRESSES_PER_MINUTE = 100;
 
 export interface RateLimitsOptions {
   /** Signups, and failed sign-ins (each counted on its own), allowed per client address per minute. */
@@ -20,10 +18,10 @@ export interface RateLimitsOptions {
   /** Failed sign-ins allowed per account (the normalised email) from one client address per minute. */
   perAccountPerAddressPerMinute: number;
   /**
-   * Failed sign-ins allowed per account per minute from all addresses together (default 100). It
-   * must be more than `perAccountPerAddressPerMinute`, or one address could lock the account alone.
+   * Failed sign-ins allowed per account per minute from all addresses together. It must be more
+   * than `perAccountPerAddressPerMinute`, or one address could lock the account alone.
    */
-  perAccountAllAddressesPerMinute?: number;
+  perAccountAllAddressesPerMinute: number;
   /** Where express-rate-limit reports a misconfiguration it detects (such as an untrusted proxy header). */
   logger: Logger;
 }
@@ -69,9 +67,7 @@ function signinEmail(req: Request): string {
 export function rateLimits(options: RateLimitsOptions): RateLimits {
   const perAddress = positiveInteger('perAddressPerMinute', options.perAddressPerMinute);
   const perAccountPerAddress = positiveInteger('perAccountPerAddressPerMinute', options.perAccountPerAddressPerMinute);
-  const perAccount = positiveInteger(
-    'perAccountAllAddressesPerMinute', options.perAccountAllAddressesPerMinute ?? DEFAULT_PER_ACCOUNT_ALL_ADDRESSES_PER_MINUTE,
-  );
+  const perAccount = positiveInteger('perAccountAllAddressesPerMinute', options.perAccountAllAddressesPerMinute);
   if (perAccount <= perAccountPerAddress) {
     throw new TypeError(
       `rateLimits: perAccountAllAddressesPerMinute (${perAccount}) must be more than perAccountPerAddressPerMinute (${perAccountPerAddress})`,

@@ -16,8 +16,10 @@ export interface UsersRouterDeps {
   adminEmails: readonly string[];
   /** Signups, and failed sign-ins, allowed per client address per minute. */
   addressRateLimitPerMinute: number;
-  /** Failed sign-ins allowed per account (the normalised email) per minute. */
+  /** Failed sign-ins allowed per account (the normalised email) from one address, per minute. */
   accountRateLimitPerMinute: number;
+  /** Failed sign-ins per account from all addresses together, per minute. */
+  accountGlobalRateLimitPerMinute: number;
   logger: Logger;
   /** Session cookies are `Secure`, so signup and signin refuse plain HTTP (403 `HTTPS_REQUIRED`). */
   production: boolean;
@@ -31,7 +33,8 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   const httpsOnly: RequestHandler[] = deps.production ? [requireHttps({ logger: deps.logger })] : [];
   const limits = rateLimits({
     perAddressPerMinute: deps.addressRateLimitPerMinute,
-    perAccountPerMinute: deps.accountRateLimitPerMinute,
+    perAccountPerAddressPerMinute: deps.accountRateLimitPerMinute,
+    perAccountAllAddressesPerMinute: deps.accountGlobalRateLimitPerMinute,
     logger: deps.logger,
   });
 
@@ -47,7 +50,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
 
   // The account limit comes after validation (it keys on the normalised email) and before the hash,
   // so a locked account costs no hash. A malformed body counts against its address only.
-  const signinChecks = [...httpsOnly, limits.signinFailuresPerAddress, validateRequest({ body: signinBody }), limits.signinFailuresPerAccount];
+  const signinChecks = [...httpsOnly, limits.signinFailuresPerAddress, validateRequest({ body: signinBody }), ...limits.signinFailuresPerAccount];
   router.post('/api/users/signin', ...signinChecks, async (req, res) => {
     const { email, password } = req.body as { email: string; password: string };
     const user = await findUserByEmail(db, email);
