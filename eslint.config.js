@@ -21,4 +21,42 @@ export default tseslint.config(
       '@typescript-eslint/no-namespace': ['error', { allowDeclarations: true }],
     },
   },
+  // The direction of imports between common's folders (see common/README.md): tokens and bans stand
+  // alone, http and events build on them, runtime puts everything together, testing may use all.
+  ...importDirection({
+    tokens: ['bans', 'http', 'events', 'runtime', 'testing'],
+    bans: ['http', 'events', 'runtime', 'testing'],
+    http: ['events', 'runtime', 'testing'],
+    events: ['http', 'runtime', 'testing'],
+    runtime: ['testing'],
+  }),
+  {
+    // Services take common's public subpaths, never its root (which loads everything) or its sources.
+    files: ['auth/src/**/*.ts', 'orders/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: '@ticketing/common', message: 'Import the subpath you need: @ticketing/common/tokens, /bans, /http, /events or /runtime.' }],
+        patterns: [{ group: ['@ticketing/common/src/*', '**/common/src/*'], message: 'Import @ticketing/common by its public subpaths.' }],
+      }],
+    },
+  },
 );
+
+/** One config block per folder of common/src, forbidding imports of the folders it must not reach. */
+function importDirection(forbidden) {
+  const drivers = ['pg', '@electric-sql/pglite', '@nats-io/*'];
+  return Object.entries(forbidden).map(([folder, others]) => ({
+    files: [`common/src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: others.map((other) => `../${other}/*`), message: `common/src/${folder} must not import ${others.join(', ')} (see common/README.md).` },
+          { group: ['../index.js'], message: 'Import the module itself, not the root index.' },
+          ...(['tokens', 'bans', 'http'].includes(folder)
+            ? [{ group: drivers, message: `common/src/${folder} must load no database or NATS client.` }]
+            : []),
+        ],
+      }],
+    },
+  }));
+}

@@ -1,5 +1,7 @@
 import type { Express } from 'express';
-import { createServiceApp, createTokenKey, createTokenVerifier, serviceReadiness, type ServiceDeps } from '@ticketing/common';
+import { createServiceApp } from '@ticketing/common/http';
+import { serviceReadiness, type ServiceDeps } from '@ticketing/common/runtime';
+import { createTokenKey, createTokenVerifier } from '@ticketing/common/tokens';
 import type { OrdersConfig } from './config.js';
 import { ordersRouter } from './orders-router.js';
 

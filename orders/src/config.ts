@@ -1,4 +1,4 @@
-import { loadServiceConfig, type Env, type ServiceConfig } from '@ticketing/common';
+import { loadServiceConfig, type Env, type ServiceConfig } from '@ticketing/common/runtime';
 
 export type OrdersConfig = ServiceConfig;
 

@@ -1,6 +1,8 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { HttpError, NotFoundError, requireAuth, uuidParam, validateRequest, type BanChecker, type Database } from '@ticketing/common';
+import type { BanChecker } from '@ticketing/common/bans';
+import { HttpError, NotFoundError, requireAuth, uuidParam, validateRequest } from '@ticketing/common/http';
+import type { Database } from '@ticketing/common/runtime';
 import { cancelOrder, findOrder, insertOrder, listOrders } from './orders.js';
 
 const createBody = z.object({

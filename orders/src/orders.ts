@@ -1,4 +1,4 @@
-import type { Queryable } from '@ticketing/common';
+import type { Queryable } from '@ticketing/common/runtime';
 
 export type OrderStatus = 'created' | 'cancelled';
 
