@@ -1,8 +1,8 @@
 import type { Express } from 'express';
 import { Router } from 'express';
-import {
-  createServiceApp, createTokenKey, createTokenSigner, createTokenVerifier, serviceReadiness, type ServiceDeps,
-} from '@ticketing/common';
+import { createServiceApp } from '@ticketing/common/http';
+import { serviceReadiness, type ServiceDeps } from '@ticketing/common/runtime';
+import { createTokenKey, createTokenSigner, createTokenVerifier } from '@ticketing/common/tokens';
 import type { AuthConfig } from './config.js';
 import type { OutboxRelay } from './outbox.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.js';

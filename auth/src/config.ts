@@ -1,4 +1,4 @@
-import { ConfigError, configReader, loadServiceConfig, type Env, type ServiceConfig } from '@ticketing/common';
+import { ConfigError, configReader, loadServiceConfig, type Env, type ServiceConfig } from '@ticketing/common/runtime';
 
 export interface AuthConfig extends ServiceConfig {
   /** Accounts (lowercased) that sign up with the `admin` role. */

@@ -1,4 +1,4 @@
-import { runService } from '@ticketing/common';
+import { runService } from '@ticketing/common/runtime';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { startOutboxRelay } from './outbox.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { checkAuthEvent, encodeEvent, type AuthEvent, type Database, type Logger, type NatsClient, type Queryable } from '@ticketing/common';
+import { checkAuthEvent, encodeEvent, type AuthEvent, type NatsClient } from '@ticketing/common/events';
+import type { Database, Logger, Queryable } from '@ticketing/common/runtime';
 
 /**
  * Records an event in the outbox, inside the caller's transaction: it commits (and is later

@@ -1,4 +1,5 @@
-import type { Queryable, Role } from '@ticketing/common';
+import type { Queryable } from '@ticketing/common/runtime';
+import type { Role } from '@ticketing/common/tokens';
 
 /** A user as every response shows it: never the password hash, never a database-internal field. */
 export interface PublicUser {

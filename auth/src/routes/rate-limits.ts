@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
-import { HttpError, type Logger } from '@ticketing/common';
+import { HttpError } from '@ticketing/common/http';
+import type { Logger } from '@ticketing/common/runtime';
 
 /** Every limit counts in fixed one-minute windows. */
 const WINDOW_MS = 60_000;

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
-import { HttpError, type Logger } from '@ticketing/common';
+import { HttpError } from '@ticketing/common/http';
+import type { Logger } from '@ticketing/common/runtime';
 
 /** What is wrong and which setting fixes it, logged once: it is a deployment mistake, not a client's. */
 export const HTTPS_REQUIRED_LOG =

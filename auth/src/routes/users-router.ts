@@ -1,7 +1,8 @@
 import { Router, type RequestHandler } from 'express';
-import {
-  HttpError, UserBannedError, validateRequest, type BanChecker, type Database, type Logger, type TokenSigner,
-} from '@ticketing/common';
+import type { BanChecker } from '@ticketing/common/bans';
+import { HttpError, UserBannedError, validateRequest } from '@ticketing/common/http';
+import type { Database, Logger } from '@ticketing/common/runtime';
+import type { TokenSigner } from '@ticketing/common/tokens';
 import type { PasswordHasher } from '../password-hasher.js';
 import { databaseNow, findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
 import { rateLimits } from './rate-limits.js';
