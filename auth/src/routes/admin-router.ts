@@ -1,11 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import {
-  ForbiddenError, NotFoundError, requireAuth, requireRole, Subjects, UserBannedError, uuidParam, validateRequest,
-  type BanChecker, type Database,
-} from '@ticketing/common';
+import type { BanChecker } from '@ticketing/common/bans';
+import { Subjects } from '@ticketing/common/events';
+import { ForbiddenError, NotFoundError, requireAuth, requireRole, UserBannedError, uuidParam, validateRequest } from '@ticketing/common/http';
+import type { Database } from '@ticketing/common/runtime';
 import { enqueueEvent, newEventId } from '../outbox.js';
 import { findUserById, listUsers, setBan, toAdminView } from '../users.js';
+
+/**
+ * Half of a UTF-16 surrogate pair standing alone (what `String.prototype.isWellFormed`, ES2024 and
+ * beyond this project's ES2022 lib, refuses): with the u flag a whole pair reads as one code point.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 // Canonical (lower-case) from here on: the self-ban check and the event compare ids as strings.
 const userParams = z.object({ id: uuidParam('User id must be a UUID') });
@@ -15,7 +21,10 @@ const banBody = z.object({
     .trim()
     .min(1, { error: 'A reason is required' })
     .max(500, { error: 'The reason must be at most 500 characters' })
-    .refine((reason) => !reason.includes('\0'), { error: 'The reason must not contain NUL characters' }),
+    .refine((reason) => !reason.includes('\0'), { error: 'The reason must not contain NUL characters' })
+    // The outbox stores the event as jsonb, which refuses the "\ud800" JSON.stringify writes for a
+    // lone surrogate: the ban would fail with a 500 after the admin's request was accepted.
+    .refine((reason) => !LONE_SURROGATE.test(reason), { error: 'The reason must be well-formed Unicode text' }),
 });
 const listQuery = z.object({
   banned: z.enum(['true', 'false'], { error: 'banned must be true or false' }).optional().transform((value) => (value === undefined ? undefined : value === 'true')),
