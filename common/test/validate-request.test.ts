@@ -1,7 +1,9 @@
+import { Router } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
-import { describe, it, expect } from 'vitest';
-import { validateRequest } from '@ticketing/common';
+import { describe, it, expect, expectTypeOf } from 'vitest';
+import { signedInUser, uuidParam, validateRequest } from '@ticketing/common/http';
+import type { UserPayload } from '@ticketing/common/tokens';
 import { middlewareApp } from './fixtures.js';
 
 const signup = z.object({
@@ -96,5 +98,35 @@ describe('validateRequest', () => {
 
   it('refuses to build without a schema (TypeError)', () => {
     expect(() => validateRequest({})).toThrow(TypeError);
+  });
+});
+
+describe('validateRequest types', () => {
+  it('hands the parsed types to the handlers after it, so they need no casts', () => {
+    const router = Router();
+    const body = z.object({ ticketId: z.string(), count: z.coerce.number() });
+    const params = z.object({ id: uuidParam('bad id') });
+    const query = z.object({ banned: z.enum(['true', 'false']).optional().transform((value) => value === 'true') });
+    router.post('/x/:id', validateRequest({ body, params, query }), (req) => {
+      expectTypeOf(req.body).toEqualTypeOf<{ ticketId: string; count: number }>();
+      expectTypeOf(req.params).toEqualTypeOf<{ id: string }>();
+      expectTypeOf(req.query).toEqualTypeOf<{ banned: boolean }>();
+      expectTypeOf(signedInUser(req)).toEqualTypeOf<UserPayload>();
+    });
+    router.post('/y', validateRequest({ body }), (req) => {
+      expectTypeOf(req.body.count).toBeNumber();
+    });
+    expect(router.stack).toHaveLength(2);
+  });
+});
+
+describe('signedInUser', () => {
+  it('answers 401, not a crash, on a route that forgot requireAuth', async () => {
+    const { app } = middlewareApp((a) => a.get('/me', (req, res) => {
+      res.json(signedInUser(req));
+    }));
+    const res = await request(app).get('/me');
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ errors: [{ message: 'Not authenticated' }] });
   });
 });
