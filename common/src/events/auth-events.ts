@@ -39,6 +39,16 @@ const schemas = {
   [Subjects.UserUnbanned]: userUnbanned,
 } as const;
 
+/**
+ * The zod schema of each auth event's payload, keyed by subject: what `parseAuthEvent` and
+ * `checkAuthEvent` apply, and what the JSON Schemas in `common/schema/` are generated from. A
+ * frozen copy, so changing it cannot change what the parsers accept.
+ *
+ * @example
+ * const result = AUTH_EVENT_SCHEMAS[Subjects.UserBanned].safeParse(json);
+ */
+export const AUTH_EVENT_SCHEMAS = Object.freeze({ ...schemas });
+
 /** An event whose subject is known but whose payload is not what the contract says. */
 export class MalformedEventError extends Error {
   override readonly name = 'MalformedEventError';
