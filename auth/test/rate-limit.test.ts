@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { ConfigError, createMetrics } from '@ticketing/common';
+import { ConfigError, createMetrics, ServiceUnavailableError } from '@ticketing/common';
 import { silentLogger, TEST_JWT_KEY } from '@ticketing/common/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig, type AuthConfig } from '../src/config.js';
@@ -137,6 +137,23 @@ describe('sign-in limits', () => {
     expect(hasher.calls).toBe(hashesBefore);
     // Another account, from the same fresh address, is not affected.
     expect((await fresh.signin('spread-other@example.com', 'wrong-guess')).status).toBe(400);
+  });
+
+  it('does not count a 503 (auth too busy to hash) as a failed sign-in', async () => {
+    const inner = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
+    const busy = { on: false };
+    const hasher: PasswordHasher = {
+      hash: (password) => inner.hash(password),
+      verify: (password, stored) => (busy.on ? Promise.reject(new ServiceUnavailableError()) : inner.verify(password, stored)),
+      verifyNothing: (password) => inner.verifyNothing(password),
+    };
+    const app = appWith({ authRateLimitPerMinute: 2, authAccountRateLimitPerMinute: 2, authAccountGlobalRateLimitPerMinute: 3 }, hasher);
+    const user = client(app, '203.0.113.77');
+    await user.signup('busy@example.com').expect(201);
+    busy.on = true;
+    for (let i = 0; i < 4; i++) await user.signin('busy@example.com').expect(503);
+    busy.on = false;
+    await user.signin('busy@example.com').expect(200);
   });
 
   it('takes AUTH_ACCOUNT_GLOBAL_RATE_LIMIT from the config', async () => {

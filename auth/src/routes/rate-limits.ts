@@ -80,6 +80,9 @@ export function rateLimits(options: RateLimitsOptions): RateLimits {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: (_req, _res, next) => next(new HttpError('TOO_MANY_REQUESTS')),
+    // With skipSuccessfulRequests, only the caller's failures count: a 503 (auth busy or its
+    // database down) is not a wrong guess, and must not use up an innocent user's attempts.
+    requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode >= 500,
     logger: {
       error: (err: unknown, message?: string) => logger.error({ err }, message ?? 'rate limiter error'),
       warn: (err: unknown, message?: string) => logger.warn({ err }, message ?? 'rate limiter warning'),
