@@ -8,7 +8,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@ticketing\/common\/testing$/, replacement: here('./common/src/testing/index.ts') },
+      { find: /^@ticketing\/testing$/, replacement: here('./testing/src/index.ts') },
       { find: /^@ticketing\/common\/(tokens|bans|http|events|runtime)$/, replacement: `${here('./common/src')}/$1/index.ts` },
       { find: /^@ticketing\/common$/, replacement: here('./common/src/index.ts') },
     ],
@@ -16,7 +16,7 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    projects: ['common', 'auth', 'orders', 'e2e'].map((name) => ({
+    projects: ['common', 'testing', 'auth', 'orders', 'e2e'].map((name) => ({
       extends: true as const,
       test: { name, include: [`${name}/test/**/*.test.ts`] },
     })),

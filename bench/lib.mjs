@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, waitFor } from '@ticketing/common/testing';
+import { freePort, waitFor } from '@ticketing/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 

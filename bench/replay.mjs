@@ -11,7 +11,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
   AUTH_STREAM, Subjects, connectNats, encodeEvent, ensureAuthStream, startServiceBanSync,
 } from '@ticketing/common';
-import { silentLogger, startNatsServer } from '@ticketing/common/testing';
+import { silentLogger, startNatsServer } from '@ticketing/testing';
 import { intArgs, machine, median, round, runBench, withTimeout } from './lib.mjs';
 
 const { events: M, rounds: ROUNDS } = intArgs({ events: 10_000, rounds: 3 });

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import jwt from 'jsonwebtoken';
 import { BanList, createTokenKey, createTokenSigner, createTokenVerifier } from '@ticketing/common';
-import { silentLogger, TEST_JWT_KEY } from '@ticketing/common/testing';
+import { silentLogger, TEST_JWT_KEY } from '@ticketing/testing';
 import { intArgs, machine, median, round, runBench } from './lib.mjs';
 
 const { ms: RUN_MS, rounds: ROUNDS } = intArgs({ ms: 1_000, rounds: 3 });

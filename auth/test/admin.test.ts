@@ -4,7 +4,7 @@ import request from 'supertest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { AUTH_STREAM } from '@ticketing/common';
-import { sessionCookie, waitFor } from '@ticketing/common/testing';
+import { sessionCookie, waitFor } from '@ticketing/testing';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 let auth: TestAuth;

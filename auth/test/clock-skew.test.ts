@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { jwtFromCookie, sessionCookie, waitFor } from '@ticketing/common/testing';
+import { jwtFromCookie, sessionCookie, waitFor } from '@ticketing/testing';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 // Two auth replicas on one database whose clocks disagree, played by one app whose process clock

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createMetrics, ServiceUnavailableError } from '@ticketing/common';
-import { silentLogger, waitFor } from '@ticketing/common/testing';
+import { silentLogger, waitFor } from '@ticketing/testing';
 import { createApp } from '../src/app.js';
 import { createPasswordHasher, OWASP_SCRYPT, type DeriveKey, type PasswordHasher } from '../src/password-hasher.js';
 import { startAuth, type TestAuth } from './start-auth.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectNats, migrate, openDatabase, Subjects, type Database, type NatsClient } from '@ticketing/common';
-import { createTestDatabase, silentLogger, startNatsServer, waitFor, type NatsServer, type TestDatabase } from '@ticketing/common/testing';
+import { createTestDatabase, silentLogger, startNatsServer, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
 import { enqueueEvent, startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
 import { MIGRATIONS } from '../src/schema.js';
 import { startFakeJetStream, type FakeJetStream } from './outbox-fake-jetstream.js';

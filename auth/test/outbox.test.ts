@@ -4,7 +4,7 @@ import request from 'supertest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { AUTH_STREAM, connectNats, Subjects, type Database } from '@ticketing/common';
-import { freePort, sessionCookie, silentLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/common/testing';
+import { freePort, sessionCookie, silentLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
 import { enqueueEvent, startOutboxRelay } from '../src/outbox.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { ConfigError, createMetrics, ServiceUnavailableError } from '@ticketing/common';
-import { silentLogger, TEST_JWT_KEY } from '@ticketing/common/testing';
+import { silentLogger, TEST_JWT_KEY } from '@ticketing/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig, type AuthConfig } from '../src/config.js';
 import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createMetrics } from '@ticketing/common';
-import { capturingLogger, silentLogger } from '@ticketing/common/testing';
+import { capturingLogger, silentLogger } from '@ticketing/testing';
 import { createApp } from '../src/app.js';
 import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
 import { HTTPS_REQUIRED_LOG } from '../src/routes/require-https.js';

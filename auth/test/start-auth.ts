@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { migrate, openDatabase, type Database, type Logger } from '@ticketing/common';
-import { createTestDatabase, silentLogger, startNatsServer, startTestServiceDeps, TEST_JWT_KEY, type TestServiceDeps } from '@ticketing/common/testing';
+import { createTestDatabase, silentLogger, startNatsServer, startTestServiceDeps, TEST_JWT_KEY, type TestServiceDeps } from '@ticketing/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig, type AuthConfig } from '../src/config.js';
 import { MIGRATIONS } from '../src/schema.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
 import { createTokenKey, createTokenSigner } from '@ticketing/common';
-import { cookieWithJwt, jwtFromCookie, sessionCookie, TEST_JWT_KEY } from '@ticketing/common/testing';
+import { cookieWithJwt, jwtFromCookie, sessionCookie, TEST_JWT_KEY } from '@ticketing/testing';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 let auth: TestAuth;

@@ -1,6 +1,6 @@
 import { describe, it, expect, vi } from 'vitest';
 import { BanList, type BanListOptions } from '@ticketing/common';
-import { capturingLogger, silentLogger } from '@ticketing/common/testing';
+import { capturingLogger, silentLogger } from '@ticketing/testing';
 
 /** A fixed instant (2030-01-01T00:00:00Z) so that no test depends on the real clock. */
 const T0 = Date.UTC(2030, 0, 1);

@@ -16,7 +16,7 @@ import {
   type UserBannedPayload,
   type UserUnbannedPayload,
 } from '@ticketing/common';
-import { capturingLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/common/testing';
+import { capturingLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
 
 /** ACCESS_TOKEN_TTL (15m) + CLOCK_SKEW (30s). */
 const WINDOW_MS = 15 * 60_000 + 30_000;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { createMetrics, createServiceApp, requireAuth } from '@ticketing/common';
-import { capturingLogger } from '@ticketing/common/testing';
+import { capturingLogger } from '@ticketing/testing';
 import { T0, sessionCookie, signAt, verifierAt, whoAmI } from './fixtures.js';
 
 /** A service with state-changing routes behind requireAuth, as orders and the admin API have them. */

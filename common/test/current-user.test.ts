@@ -3,7 +3,7 @@ import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { Registry } from 'prom-client';
 import { createTokenSigner, createTokenVerifier, currentUser, errorHandler } from '@ticketing/common';
-import { capturingLogger } from '@ticketing/common/testing';
+import { capturingLogger } from '@ticketing/testing';
 import { ADMIN, ALICE, KEY, OTHER_KEY, T0, T0_SECONDS, base64url, middlewareApp, sessionCookie, signAt, whoAmI } from './fixtures.js';
 
 function app() {

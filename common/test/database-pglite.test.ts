@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { openDatabase } from '@ticketing/common';
-import { silentLogger } from '@ticketing/common/testing';
+import { silentLogger } from '@ticketing/testing';
 import { databaseContract } from './database-contract.js';
 
 // PGlite (PostgreSQL compiled to WASM) is the embedded default; it must behave as the server does.

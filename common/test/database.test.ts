@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { ServiceUnavailableError } from '@ticketing/common/http';
 import { migrate, openDatabase } from '@ticketing/common/runtime';
 import { isConnectionError, redactUrl } from '../src/runtime/database.js';
-import { createTestDatabase, silentLogger, TEST_POSTGRES_URL, type TestDatabase } from '@ticketing/common/testing';
+import { createTestDatabase, silentLogger, TEST_POSTGRES_URL, type TestDatabase } from '@ticketing/testing';
 import { MIGRATIONS, databaseContract } from './database-contract.js';
 
 const logger = silentLogger();

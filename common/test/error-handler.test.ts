@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { ERROR_CODES, errorHandler, HttpError, NotFoundError, ServiceUnavailableError, ValidationError } from '@ticketing/common';
-import { capturingLogger } from '@ticketing/common/testing';
+import { capturingLogger } from '@ticketing/testing';
 import { middlewareApp } from './fixtures.js';
 
 function app() {

@@ -10,7 +10,7 @@ import {
   jsonBody,
   type Role,
 } from '@ticketing/common';
-import { capturingLogger } from '@ticketing/common/testing';
+import { capturingLogger } from '@ticketing/testing';
 
 /** A fixed instant (2030-01-01T00:00:00Z) so that no test depends on the real clock. */
 export const T0 = Date.UTC(2030, 0, 1);

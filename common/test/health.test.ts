@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { capturingLogger } from '@ticketing/common/testing';
+import { capturingLogger } from '@ticketing/testing';
 import { healthRoutes, NotReadyError, type ReadinessCheck } from '@ticketing/common';
 
 /** A check that throws whatever `state.failure` holds, or holds when it is undefined. */

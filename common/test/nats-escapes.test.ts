@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect as rawConnect } from '@nats-io/transport-node';
 import { connectNats, type Logger } from '@ticketing/common';
-import { capturingLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/common/testing';
+import { capturingLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
 
 // A connection whose status iterator breaks, as a bug in the client library or a reconnect race
 // could make it: the next `status()` calls return an iterator that rejects at once.

@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager, StorageType, type JetStreamManager } from 
 import { Registry } from 'prom-client';
 import { AUTH_STREAM, Subjects, connectNats, ensureAuthStream } from '@ticketing/common/events';
 import { AUTH_DUPLICATE_WINDOW_MS, AUTH_MIN_MAX_AGE_MS } from '../src/events/nats.js';
-import { capturingLogger, freePort, startNatsServer, waitFor, type NatsServer } from '@ticketing/common/testing';
+import { capturingLogger, freePort, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
 
 const nanos = (ms: number) => ms * 1_000_000;
 const WINDOW_MS = 15 * 60_000 + 30_000;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { createMetrics, createServiceApp, NotReadyError, requireAuth, type ReadinessCheck } from '@ticketing/common';
-import { capturingLogger } from '@ticketing/common/testing';
+import { capturingLogger } from '@ticketing/testing';
 import { T0, sessionCookie, signAt, verifierAt, whoAmI } from './fixtures.js';
 
 function app(readiness: Record<string, ReadinessCheck> = {}, production = false) {

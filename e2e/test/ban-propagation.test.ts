@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/common/testing';
+import { createTestDatabase, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
 import { startService, type ServiceProcess } from './service-process.js';
 
 // auth, orders and nats-server as real processes; each service on its own PostgreSQL database.

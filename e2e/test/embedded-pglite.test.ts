@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startNatsServer, TEST_JWT_KEY, type NatsServer } from '@ticketing/common/testing';
+import { startNatsServer, TEST_JWT_KEY, type NatsServer } from '@ticketing/testing';
 import { startService, type ServiceProcess } from './service-process.js';
 
 // The embedded default: no DATABASE_URL, so each service keeps PGlite under its DATA_DIR.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { sessionCookie, waitFor } from '@ticketing/common/testing';
+import { sessionCookie, waitFor } from '@ticketing/testing';
 import { startOrders, type TestOrders } from '../../orders/test/start-orders.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from '../../auth/test/start-auth.js';
 

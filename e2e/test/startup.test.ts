@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { createTestDatabase, freePort, TEST_JWT_KEY } from '@ticketing/common/testing';
+import { createTestDatabase, freePort, TEST_JWT_KEY } from '@ticketing/testing';
 
 const run = promisify(execFile);
 const main = (name: string) => fileURLToPath(new URL(`../../${name}/dist/main.js`, import.meta.url));

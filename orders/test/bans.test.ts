@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import request from 'supertest';
 import { jetstream } from '@nats-io/jetstream';
 import { createTokenKey, createTokenSigner, encodeEvent, Subjects } from '@ticketing/common';
-import { cookieWithJwt, TEST_JWT_KEY, waitFor } from '@ticketing/common/testing';
+import { cookieWithJwt, TEST_JWT_KEY, waitFor } from '@ticketing/testing';
 import { cookieFor, startOrders, type TestOrders } from './start-orders.js';
 
 let orders: TestOrders;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import request from 'supertest';
-import { startPostgresServer, waitFor, type PostgresServer } from '@ticketing/common/testing';
+import { startPostgresServer, waitFor, type PostgresServer } from '@ticketing/testing';
 import { cookieFor, startOrders, type TestOrders } from './start-orders.js';
 
 let pgServer: PostgresServer;

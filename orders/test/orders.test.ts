@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createTokenKey, createTokenSigner } from '@ticketing/common';
-import { cookieWithJwt, TEST_JWT_KEY } from '@ticketing/common/testing';
+import { cookieWithJwt, TEST_JWT_KEY } from '@ticketing/testing';
 import { cookieFor, startOrders, type TestOrders } from './start-orders.js';
 
 let orders: TestOrders;

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { createTokenKey, createTokenSigner, migrate, openDatabase, type Database, type Logger, type Role } from '@ticketing/common';
-import { cookieWithJwt, createTestDatabase, silentLogger, startNatsServer, startTestServiceDeps, TEST_JWT_KEY, type TestServiceDeps } from '@ticketing/common/testing';
+import { cookieWithJwt, createTestDatabase, silentLogger, startNatsServer, startTestServiceDeps, TEST_JWT_KEY, type TestServiceDeps } from '@ticketing/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig, type OrdersConfig } from '../src/config.js';
 import { MIGRATIONS } from '../src/schema.js';

@@ -1,8 +1,6 @@
-import { startServiceBanSync, type BanSync } from '../events/ban-sync.js';
-import type { ServiceConfig } from '../runtime/config.js';
-import type { Logger } from '../runtime/logger.js';
-import { createMetrics, type Metrics } from '../http/metrics.js';
-import { connectNats, type NatsClient } from '../events/nats.js';
+import { connectNats, startServiceBanSync, type BanSync, type NatsClient } from '@ticketing/common/events';
+import { createMetrics, type Metrics } from '@ticketing/common/http';
+import type { Logger, ServiceConfig } from '@ticketing/common/runtime';
 
 export interface TestServiceDeps {
   metrics: Metrics;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { capturingLogger, silentLogger, waitFor } from '@ticketing/common/testing';
+import { capturingLogger, silentLogger, waitFor } from '@ticketing/testing';
 
 describe('waitFor', () => {
   it('returns the first truthy value of the condition', async () => {
