@@ -3,19 +3,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, it, expect } from
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
+import { BanList } from '@ticketing/common/bans';
 import {
-  AUTH_STREAM,
-  BanList,
-  Subjects,
-  connectNats,
-  encodeEvent,
-  ensureAuthStream,
-  serviceReadiness,
-  startBanSync,
-  startServiceBanSync,
-  type UserBannedPayload,
-  type UserUnbannedPayload,
-} from '@ticketing/common';
+  AUTH_STREAM, Subjects, connectNats, encodeEvent, ensureAuthStream, startServiceBanSync,
+  type UserBannedPayload, type UserUnbannedPayload,
+} from '@ticketing/common/events';
+import { serviceReadiness } from '@ticketing/common/runtime';
+import { startBanSync } from '../src/events/ban-sync.js';
 import { capturingLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
 
 /** ACCESS_TOKEN_TTL (15m) + CLOCK_SKEW (30s). */

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, it, expect } from 'vitest';
-import { closeGracefully, HEADERS_TIMEOUT_MS, listen, REQUEST_TIMEOUT_MS } from '@ticketing/common';
+import { closeGracefully, HEADERS_TIMEOUT_MS, listen, REQUEST_TIMEOUT_MS } from '../src/runtime/serve.js';
 
 /** An app whose /slow route answers only when the test lets it. */
 function slowApp() {

@@ -213,6 +213,17 @@ export function startBanSync(options: BanSyncOptions): BanSync {
   };
 }
 
+export interface ServiceBanSyncOptions {
+  /** The service's `BAN_CACHE_MAX`, `ACCESS_TOKEN_TTL` and `CLOCK_SKEW`. */
+  config: { banCacheMax: number; accessTokenTtlMs: number; clockSkewMs: number };
+  nats: NatsClient;
+  logger: Logger;
+  /** Where to register the ban metrics (`ban_list_size`, `ban_events_applied_total`, ...). */
+  registry?: Registry;
+  /** The clock, in milliseconds since the epoch; tests freeze it. */
+  now?: () => number;
+}
+
 /**
  * The ban list and its sync as every service runs them, from the service's config:
  * `max = BAN_CACHE_MAX`, window `ACCESS_TOKEN_TTL + CLOCK_SKEW`, and the
@@ -221,13 +232,7 @@ export function startBanSync(options: BanSyncOptions): BanSync {
  * @example
  * const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry });
  */
-export function startServiceBanSync(options: {
-  config: { banCacheMax: number; accessTokenTtlMs: number; clockSkewMs: number };
-  nats: NatsClient;
-  logger: Logger;
-  registry?: Registry;
-  now?: () => number;
-}): BanSync {
+export function startServiceBanSync(options: ServiceBanSyncOptions): BanSync {
   const { config, logger, registry, now } = options;
   const windowMs = config.accessTokenTtlMs + config.clockSkewMs;
   const early = new Counter({

@@ -5,4 +5,4 @@ export {
   type AuthEvent, type UserBannedPayload, type UserUnbannedPayload,
 } from './auth-events.js';
 export { connectNats, ensureAuthStream, type ConnectNatsOptions, type NatsClient, type NatsConnection } from './nats.js';
-export { startBanSync, startServiceBanSync, type BanSync, type BanSyncOptions } from './ban-sync.js';
+export { startServiceBanSync, type BanSync, type ServiceBanSyncOptions } from './ban-sync.js';

@@ -7,6 +7,6 @@ export {
 export { parseDuration } from './duration.js';
 export { createLogger, type Logger } from './logger.js';
 export { openDatabase, migrate, type Database, type Queryable } from './database.js';
-export { listen, closeGracefully, onShutdownSignal, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './serve.js';
+export { closeGracefully, onShutdownSignal } from './serve.js';
 export { serviceReadiness } from './readiness.js';
 export { runService, type RunServiceOptions, type ServiceDeps, type ServiceParts } from './run-service.js';
