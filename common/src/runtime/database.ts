@@ -122,7 +122,7 @@ async function pglite(dataDir: string): Promise<Database> {
 
 /**
  * Opens the service's database: a `pg` pool when `url` is set, else PGlite (PostgreSQL in-process)
- * stored under `dataDir` (`memory://` keeps it in memory). Throws {@link ServiceUnavailableError}
+ * stored under `dataDir` (`memory://` keeps it in memory). Throws a `ServiceUnavailableError` (503)
  * when the server cannot be reached, so `main` can stop with a clear message.
  *
  * @example

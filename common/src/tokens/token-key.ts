@@ -11,7 +11,7 @@ export const MIN_JWT_KEY_BYTES = 32;
  * @example
  * const key = createTokenKey(config.jwtKey);
  */
-export function createTokenKey(secret: string | Buffer): KeyObject {
+export function createTokenKey(secret: string | Uint8Array): KeyObject {
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
   if (bytes.length < MIN_JWT_KEY_BYTES) {
     throw new TypeError(`JWT key must be at least ${MIN_JWT_KEY_BYTES} bytes, got ${bytes.length}`);
