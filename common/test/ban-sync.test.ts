@@ -395,6 +395,19 @@ describe('startBanSync: NATS outages', () => {
   });
 });
 
+describe('serviceReadiness', () => {
+  it('checks the database only for a service that has one', async () => {
+    const { sync, nats } = startSync();
+    await sync.ready;
+    const withDatabase = serviceReadiness({ db: { query: async () => { throw new Error('connection refused'); } }, banSync: sync, nats });
+    expect(Object.keys(withDatabase).sort()).toEqual(['bans', 'database']);
+    await expect(withDatabase.database!()).rejects.toThrow('connection refused');
+    const withoutDatabase = serviceReadiness({ banSync: sync, nats });
+    expect(Object.keys(withoutDatabase)).toEqual(['bans']);
+    expect(() => withoutDatabase.bans()).not.toThrow();
+  });
+});
+
 describe('startBanSync: a recreated stream', () => {
   it('replays the new stream from its start instead of resuming at the old sequence', async () => {
     const { sync, bans, lines } = startSync();

@@ -9,4 +9,6 @@ export { createLogger, type Logger } from './logger.js';
 export { openDatabase, migrate, type Database, type Queryable } from './database.js';
 export { closeGracefully, onShutdownSignal } from './serve.js';
 export { serviceReadiness } from './readiness.js';
-export { runService, type RunServiceOptions, type ServiceDeps, type ServiceParts } from './run-service.js';
+export {
+  runService, type RunServiceOptions, type RunServiceWithoutDatabaseOptions, type ServiceDeps, type ServiceDepsWithoutDatabase, type ServiceParts,
+} from './run-service.js';

@@ -3,16 +3,17 @@ import type { NatsClient } from '../events/nats.js';
 import { NotReadyError } from '../http/health.js';
 
 /**
- * The readiness checks every service has: its database answers, and its ban list has caught up.
+ * The readiness checks every service has: its database answers (when it has one), and its ban list
+ * has caught up.
  *
  * @example
  * createServiceApp({ ..., readiness: serviceReadiness({ db, banSync, nats }) });
  */
-export function serviceReadiness(deps: { db: { query(sql: string): Promise<unknown> }; banSync: BanSync; nats: NatsClient }) {
+export function serviceReadiness(deps: { db?: { query(sql: string): Promise<unknown> }; banSync: BanSync; nats: NatsClient }) {
+  const { db } = deps;
   return {
-    database: async () => {
-      await deps.db.query('SELECT 1');
-    },
+    // A service without a database is ready without one.
+    ...(db === undefined ? {} : { database: async () => { await db.query('SELECT 1'); } }),
     bans: () => {
       if (deps.banSync.isCaughtUp()) return;
       throw new NotReadyError(deps.nats.isConnected() ? 'replaying recent ban events' : 'NATS unreachable; ban list not caught up');

@@ -1,13 +1,13 @@
 import type { Express } from 'express';
 import { startServiceBanSync, type BanSync } from '../events/ban-sync.js';
+import { connectNats, type NatsClient } from '../events/nats.js';
+import { createMetrics, type Metrics } from '../http/metrics.js';
 import { ConfigError, type Env, type ServiceConfig } from './config.js';
 import { migrate, openDatabase, type Database } from './database.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from '../http/metrics.js';
-import { connectNats, type NatsClient } from '../events/nats.js';
 import { closeGracefully, listen, onShutdownSignal } from './serve.js';
 
-/** What `runService` opens and hands to the service's `createApp`. */
+/** What `runService` opens and hands to the service's `start`: `db` only for a service with migrations. */
 export interface ServiceDeps<C extends ServiceConfig> {
   config: C;
   db: Database;
@@ -17,18 +17,35 @@ export interface ServiceDeps<C extends ServiceConfig> {
   banSync: BanSync;
 }
 
+/** What a service without a database gets. */
+export type ServiceDepsWithoutDatabase<C extends ServiceConfig> = Omit<ServiceDeps<C>, 'db'>;
+
 /** A service's app, and whatever else it started that must stop on shutdown. */
 export interface ServiceParts {
   app: Express;
   close?: () => Promise<void>;
 }
 
-export interface RunServiceOptions<C extends ServiceConfig> {
+interface CommonOptions<C extends ServiceConfig> {
+  /** Names the service in logs, metrics and NATS. */
   service: string;
   env: Env;
   loadConfig: (env: Env) => C;
+  /** How long requests in flight may take to finish on SIGTERM before they are cut, in ms (default 10 000). */
+  drainTimeoutMs?: number;
+}
+
+/** A service that owns a database: it is opened and migrated before `start`. */
+export interface RunServiceOptions<C extends ServiceConfig> extends CommonOptions<C> {
+  /** The schema's migrations, applied in order, once each. */
   migrations: readonly string[];
   start: (deps: ServiceDeps<C>) => ServiceParts;
+}
+
+/** A service without a database (a web client, say): nothing is opened but NATS. */
+export interface RunServiceWithoutDatabaseOptions<C extends ServiceConfig> extends CommonOptions<C> {
+  database: false;
+  start: (deps: ServiceDepsWithoutDatabase<C>) => ServiceParts;
 }
 
 /** Prints one line and exits: the way a service refuses to start. */
@@ -37,47 +54,66 @@ function exitWith(message: string): never {
   process.exit(1);
 }
 
-/**
- * The `main` of every service: validate config (a bad value stops the process with one line naming
- * it), open and migrate the database (unreachable: stop with a clear message), connect to NATS in
- * the background and start ban sync (the service serves while NATS is down), listen, and on
- * SIGTERM stop accepting, drain, and close everything.
- *
- * @example
- * await runService({ service: 'orders', env: process.env, loadConfig, migrations, start: (deps) => ({ app: createApp(deps) }) });
- */
-export async function runService<C extends ServiceConfig>(options: RunServiceOptions<C>): Promise<void> {
-  const { service } = options;
-  let config: C;
+function readConfig<C extends ServiceConfig>(options: CommonOptions<C>): C {
   try {
-    config = Object.freeze(options.loadConfig(options.env));
+    return Object.freeze(options.loadConfig(options.env));
   } catch (err) {
-    if (err instanceof ConfigError) exitWith(`${service}: invalid config: ${err.message}`);
+    if (err instanceof ConfigError) exitWith(`${options.service}: invalid config: ${err.message}`);
     throw err;
   }
-  const logger = createLogger({ service, level: config.logLevel });
-  let db: Database;
+}
+
+async function openServiceDatabase(service: string, config: ServiceConfig, migrations: readonly string[], logger: Logger): Promise<Database> {
   try {
-    db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-    await migrate(db, options.migrations);
+    const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
+    await migrate(db, migrations);
+    logger.info({ database: db.kind }, 'database ready');
+    return db;
   } catch (err) {
     exitWith(`${service}: ${(err as Error).message}`);
   }
-  logger.info({ database: db.kind }, 'database ready');
+}
+
+/**
+ * The `main` of every service: validate config (a bad value stops the process with one line naming
+ * it), open and migrate the database unless the service has none (unreachable: stop with a clear
+ * message), connect to NATS in the background and start ban sync (the service serves while NATS is
+ * down), listen (a taken port: one line), and on SIGTERM stop accepting, drain for at most
+ * `drainTimeoutMs`, and close everything.
+ *
+ * @example
+ * await runService({ service: 'orders', env: process.env, loadConfig, migrations, start: (deps) => ({ app: createApp(deps) }) });
+ * await runService({ service: 'client', env: process.env, loadConfig, database: false, start: (deps) => ({ app: createClientApp(deps) }) });
+ */
+export async function runService<C extends ServiceConfig>(options: RunServiceOptions<C>): Promise<void>;
+export async function runService<C extends ServiceConfig>(options: RunServiceWithoutDatabaseOptions<C>): Promise<void>;
+export async function runService<C extends ServiceConfig>(options: RunServiceOptions<C> | RunServiceWithoutDatabaseOptions<C>): Promise<void> {
+  const { service } = options;
+  const config = readConfig(options);
+  const logger = createLogger({ service, level: config.logLevel });
+  let db: Database | undefined;
+  let start: (deps: ServiceDepsWithoutDatabase<C>) => ServiceParts;
+  if ('migrations' in options) {
+    const opened = await openServiceDatabase(service, config, options.migrations, logger);
+    db = opened;
+    start = (deps) => options.start({ ...deps, db: opened });
+  } else {
+    start = options.start;
+  }
   const metrics = createMetrics({ service });
   const nats = connectNats({ url: config.natsUrl, name: service, logger, registry: metrics.registry });
   const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry });
-  const parts = options.start({ config, db, logger, metrics, nats, banSync });
+  const parts = start({ config, logger, metrics, nats, banSync });
   const server = await listen(parts.app, config.port).catch((err: unknown) => exitWith(`${service}: ${(err as Error).message}`));
   const address = server.address();
-  logger.info({ port: typeof address === 'object' && address ? address.port : config.port }, 'listening');
+  logger.info({ port: typeof address === 'object' && address ? address.port : config.port, production: config.production }, 'listening');
   onShutdownSignal(logger, () => closeGracefully(server, {
-    timeoutMs: 10_000,
+    timeoutMs: options.drainTimeoutMs ?? 10_000,
     cleanup: async () => {
       await parts.close?.();
       await banSync.stop();
       await nats.close();
-      await db.close();
+      await db?.close();
     },
   }));
 }
