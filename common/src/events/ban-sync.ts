@@ -1,9 +1,11 @@
-import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { BanList } from '../bans/ban-list.js';
-import { AUTH_STREAM, isKnownSubject, MalformedEventError, parseAuthEvent, readBanEssentials, Subjects } from './auth-events.js';
 import type { Logger } from 'pino';
-import { ensureAuthStream, type NatsClient } from './nats.js';
+import { BanSyncControl } from './ban-sync-control.js';
+import { banSyncMetrics } from './ban-sync-metrics.js';
+import { BanSyncProgress } from './ban-sync-progress.js';
+import { consumeBanEvents, type BanSyncContext } from './consume-ban-events.js';
+import type { NatsClient } from './nats.js';
 
 export interface BanSync {
   readonly bans: BanList;
@@ -31,23 +33,6 @@ export interface BanSyncOptions {
   now?: () => number;
 }
 
-function counters(registry: Registry | undefined, bans: BanList, state: { caughtUp: boolean; lagSeconds: number }) {
-  const registers = registry ? [registry] : [];
-  new Gauge({ name: 'ban_list_size', help: 'Entries in the in-memory ban list', registers, collect() { this.set(bans.size); } });
-  new Gauge({ name: 'ban_sync_caught_up', help: '1 once the replay of recent ban events has caught up', registers, collect() { this.set(state.caughtUp ? 1 : 0); } });
-  new Gauge({
-    name: 'ban_sync_last_event_lag_seconds',
-    help: 'Time from publish to apply of the last ban event applied',
-    registers,
-    collect() { this.set(state.lagSeconds); },
-  });
-  return {
-    applied: new Counter({ name: 'ban_events_applied_total', help: 'Ban events taken from the stream, by subject and result', labelNames: ['subject', 'result'] as const, registers }),
-    malformed: new Counter({ name: 'ban_events_malformed_total', help: 'Ban events skipped because their payload broke the contract', registers }),
-    clamped: new Counter({ name: 'ban_events_clamped_total', help: 'Bans dated more than CLOCK_SKEW after the stream stored them: applied as dated, their entry kept at most a window past the stream time', registers }),
-  };
-}
-
 /**
  * Keeps a {@link BanList} in step with the `AUTH` stream: an ordered consumer filtered to
  * `auth.user.>` replays the last `windowMs` of events, then follows live ones. `ready` resolves
@@ -59,158 +44,44 @@ function counters(registry: Registry | undefined, bans: BanList, state: { caught
  * app.use(requireAuth({ bans: sync.bans }));
  */
 export function startBanSync(options: BanSyncOptions): BanSync {
-  const { nats, bans, windowMs, logger } = options;
-  const now = options.now ?? Date.now;
-  const retryDelayMs = options.retryDelayMs ?? 1_000;
-  const clockSkewMs = options.clockSkewMs ?? 30_000;
-  const state = { caughtUp: false, lagSeconds: 0 };
-  const metrics = counters(options.registry, bans, state);
-  let stopped = false;
-  let messages: ConsumerMessages | undefined;
-  let wake: (() => void) | undefined;
-  let markReady!: () => void;
-  const ready = new Promise<void>((resolve) => { markReady = resolve; });
-  let lastSeq = 0;
-  let streamCreated: string | undefined;
-
-  function caughtUp(): void {
-    if (state.caughtUp) return;
-    state.caughtUp = true;
-    logger.info({ bans: bans.size }, 'ban list caught up');
-    markReady();
-  }
-
-  /**
-   * A ban is never dropped or weakened for its date. One dated more than `CLOCK_SKEW` after the
-   * stream stored it comes from a clock running ahead (whose tokens are dated by the same clock,
-   * so it still refuses every token up to its own date), or is forged: it is applied as dated,
-   * warned about and counted, and its entry's lifetime counts from no later than the stream time
-   * plus one window, so a far-future date cannot keep an entry for long.
-   */
-  function banOf(msg: JsMsg, payload: { userId: string; bannedAt: string; version: number }) {
-    const bannedAt = new Date(payload.bannedAt);
-    const storedAtMs = Math.floor(msg.info.timestampNanos / 1e6);
-    if (bannedAt.getTime() > storedAtMs + clockSkewMs) {
-      metrics.clamped.inc();
-      logger.warn({ subject: msg.subject, seq: msg.seq, bannedAt: payload.bannedAt, storedAt: new Date(storedAtMs).toISOString() },
-        'ban dated more than CLOCK_SKEW after the stream stored it; applied as dated (check the auth database clock)');
-    }
-    return { userId: payload.userId, bannedAt, version: payload.version, windowFrom: new Date(storedAtMs + windowMs) };
-  }
-
-  function apply(msg: JsMsg): void {
-    if (!isKnownSubject(msg.subject)) {
-      logger.debug({ subject: msg.subject }, 'ignoring an auth event this version does not know');
-      return;
-    }
-    let result: string;
-    try {
-      const event = parseAuthEvent(msg.subject, msg.data);
-      const { userId, version } = event.payload;
-      if (event.subject === Subjects.UserBanned) {
-        result = bans.ban(banOf(msg, event.payload));
-      } else {
-        result = bans.unban({ userId, unbannedAt: new Date(event.payload.unbannedAt), version });
-      }
-    } catch (err) {
-      if (!(err instanceof MalformedEventError)) throw err;
-      metrics.malformed.inc();
-      const essentials = msg.subject === Subjects.UserBanned ? readBanEssentials(msg.data) : undefined;
-      if (essentials === undefined) {
-        logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'skipping a malformed auth event');
-        return;
-      }
-      // Losing a ban over a field enforcement does not use would fail open.
-      logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'applying a ban whose other fields break the contract');
-      result = bans.ban(banOf(msg, essentials));
-    }
-    metrics.applied.inc({ subject: msg.subject, result });
-    state.lagSeconds = Math.max(0, now() - msg.info.timestampNanos / 1e6) / 1000;
-    logger.debug({ subject: msg.subject, seq: msg.seq, result }, 'ban event');
-  }
-
-  /** Consumes until stopped or interrupted; true when a reconnect interrupted it (resume at once, else after a pause). */
-  async function consumeOnce(): Promise<boolean> {
-    const nc = await nats.connection();
-    // A stream made anew (its store lost) numbers from 1 again: replay the window instead of
-    // resuming at a sequence that would skip its first events.
-    const { created } = await ensureAuthStream(await jetstreamManager(nc), { windowMs });
-    if (streamCreated !== undefined && created !== streamCreated && lastSeq > 0) {
-      logger.warn('the AUTH stream was recreated; replaying the recent window');
-      lastSeq = 0;
-    }
-    streamCreated = created;
-    // After an interruption, resume right after the last event seen; the first time, replay the window.
-    const from: Partial<OrderedConsumerOptions> = lastSeq > 0
-      ? { opt_start_seq: lastSeq + 1 }
-      : { opt_start_time: new Date(now() - windowMs - clockSkewMs).toISOString() };
-    const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserEvents, ...from });
-    if ((await consumer.info(true)).num_pending === 0) caughtUp();
-    messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
-    const current = messages;
-    // A restarted server has lost this ephemeral consumer; start a fresh one after the last event seen.
-    let restartNow = false;
-    const unsubscribe = nats.onReconnect(() => {
-      restartNow = true;
-      current.stop();
-    });
-    // The client would recreate the consumer on a recreated stream by sequence; start over here
-    // instead, after the retry pause: the server may still be removing the old stream's files, and
-    // a stream made again in that moment can lose what is written to it.
-    void (async () => {
-      for await (const status of current.status()) {
-        if (status.type === 'stream_not_found' || status.type === 'consumer_deleted') {
-          current.stop();
-          break;
-        }
-      }
-    })().catch((err: unknown) => {
-      logger.warn({ err: (err as Error).message }, 'ban sync status stream failed; restarting the consumer');
-      current.stop();
-    });
-    try {
-      if (stopped) current.stop();
-      for await (const msg of current) {
-        lastSeq = msg.seq;
-        apply(msg);
-        if (msg.info.pending === 0) caughtUp();
-      }
-    } finally {
-      unsubscribe();
-    }
-    return restartNow;
-  }
-
-  async function run(): Promise<void> {
-    while (!stopped) {
-      try {
-        if (await consumeOnce()) continue;
-      } catch (err) {
-        if (stopped) break;
-        logger.warn({ err: (err as Error).message }, 'ban sync interrupted; resuming');
-      }
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, retryDelayMs);
-        wake = () => { clearTimeout(timer); resolve(); };
-      });
-    }
-  }
-  // run() catches everything inside its loop; anything escaping it is a bug worth a loud line.
-  const running = run().catch((err: unknown) => logger.error({ err }, 'ban sync stopped by an unexpected error; bans are no longer received'));
+  const progress = new BanSyncProgress();
+  const context = contextOf(options, progress);
+  const control = new BanSyncControl();
+  // consumeUntilStopped() catches everything inside its loop; anything escaping it is a bug worth a loud line.
+  const running = consumeUntilStopped(context, progress, control, options.retryDelayMs ?? 1_000)
+    .catch((err: unknown) => context.logger.error({ err }, 'ban sync stopped by an unexpected error; bans are no longer received'));
 
   return {
-    bans,
-    ready,
-    isCaughtUp: () => state.caughtUp,
+    bans: options.bans,
+    ready: progress.ready,
+    isCaughtUp: () => progress.caughtUp,
     async stop() {
-      stopped = true;
-      messages?.stop();
-      wake?.();
+      control.stop();
       // Not awaiting `running`: it may be waiting for a connection that closing NATS will refuse.
       void running;
     },
   };
+}
+
+/** The options with their defaults, and the sync's metrics registered. */
+function contextOf(options: BanSyncOptions, progress: BanSyncProgress): BanSyncContext {
+  const { nats, bans, windowMs, logger } = options;
+  const metrics = banSyncMetrics(options.registry, bans, progress);
+  return { nats, bans, windowMs, logger, metrics, clockSkewMs: options.clockSkewMs ?? 30_000, now: options.now ?? Date.now };
+}
+
+/** Consume passes until stopped: the next at once after a reconnect, else after `retryDelayMs`. */
+async function consumeUntilStopped(context: BanSyncContext, progress: BanSyncProgress, control: BanSyncControl, retryDelayMs: number): Promise<void> {
+  while (!control.stopped) {
+    try {
+      if (await consumeBanEvents(context, progress, control)) continue;
+    } catch (err) {
+      if (control.stopped) break;
+      context.logger.warn({ err: (err as Error).message }, 'ban sync interrupted; resuming');
+    }
+    if (control.stopped) break;
+    await control.pause(retryDelayMs);
+  }
 }
 
 export interface ServiceBanSyncOptions {

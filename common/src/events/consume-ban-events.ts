@@ -1,0 +1,109 @@
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import { AUTH_STREAM, Subjects } from './auth-events.js';
+import { applyBanEvent, type BanEventTarget } from './apply-ban-event.js';
+import type { BanSyncControl } from './ban-sync-control.js';
+import type { BanSyncProgress } from './ban-sync-progress.js';
+import { ensureAuthStream, type NatsClient, type NatsConnection } from './nats.js';
+
+/** What a ban sync consumes from and applies to; fixed for its life. */
+export interface BanSyncContext extends BanEventTarget {
+  nats: NatsClient;
+  /** The clock, in milliseconds since the epoch. */
+  now: () => number;
+}
+
+/**
+ * One consume pass: from where the sync left off (or the start of the window) until stopped or
+ * interrupted; true when a reconnect interrupted it (resume at once, else after a pause).
+ */
+export async function consumeBanEvents(context: BanSyncContext, progress: BanSyncProgress, control: BanSyncControl): Promise<boolean> {
+  const nc = await context.nats.connection();
+  await ensureStream(nc, context, progress);
+  const messages = await openMessages(nc, startFrom(context, progress), context, progress);
+  control.follow(messages);
+  const reconnect = stopOnReconnect(context.nats, messages);
+  stopOnLostStream(messages, context);
+  try {
+    if (control.stopped) messages.stop();
+    await applyEach(messages, context, progress);
+  } finally {
+    reconnect.unsubscribe();
+  }
+  return reconnect.happened;
+}
+
+/** Makes sure the AUTH stream exists, and forgets the position when it was made anew since the last pass. */
+async function ensureStream(nc: NatsConnection, context: BanSyncContext, progress: BanSyncProgress): Promise<void> {
+  const { created } = await ensureAuthStream(await jetstreamManager(nc), { windowMs: context.windowMs });
+  if (progress.noteStream(created)) context.logger.warn('the AUTH stream was recreated; replaying the recent window');
+}
+
+/**
+ * Where a pass starts. After an interruption, resume right after the last event seen; the first
+ * time, replay the window, reaching back a clock skew further since it is read against the NATS
+ * server's clock.
+ */
+function startFrom(context: BanSyncContext, progress: BanSyncProgress): Partial<OrderedConsumerOptions> {
+  return progress.lastSeq > 0
+    ? { opt_start_seq: progress.lastSeq + 1 }
+    : { opt_start_time: new Date(context.now() - context.windowMs - context.clockSkewMs).toISOString() };
+}
+
+/** An ordered consumer of the user events from `from`, consuming; the sync has caught up at once when none is pending. */
+async function openMessages(
+  nc: NatsConnection, from: Partial<OrderedConsumerOptions>, context: BanSyncContext, progress: BanSyncProgress,
+): Promise<ConsumerMessages> {
+  const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserEvents, ...from });
+  if ((await consumer.info(true)).num_pending === 0) markCaughtUp(context, progress);
+  return await consumer.consume({ max_messages: 512, expires: 5_000 });
+}
+
+/**
+ * A restarted server has lost this ephemeral consumer: on a reconnect, stop it so that a fresh one
+ * starts after the last event seen. `happened` says whether that is why it stopped.
+ */
+function stopOnReconnect(nats: NatsClient, messages: ConsumerMessages): { readonly happened: boolean; unsubscribe: () => void } {
+  let happened = false;
+  const unsubscribe = nats.onReconnect(() => {
+    happened = true;
+    messages.stop();
+  });
+  return { get happened() { return happened; }, unsubscribe };
+}
+
+/**
+ * The client would recreate the consumer on a recreated stream by sequence; start over here
+ * instead, after the retry pause: the server may still be removing the old stream's files, and
+ * a stream made again in that moment can lose what is written to it.
+ */
+function stopOnLostStream(messages: ConsumerMessages, context: BanSyncContext): void {
+  void (async () => {
+    for await (const status of messages.status()) {
+      if (status.type === 'stream_not_found' || status.type === 'consumer_deleted') {
+        messages.stop();
+        break;
+      }
+    }
+  })().catch((err: unknown) => {
+    context.logger.warn({ err: (err as Error).message }, 'ban sync status stream failed; restarting the consumer');
+    messages.stop();
+  });
+}
+
+/** Applies each event as it comes, keeping the position, the lag and whether the sync has caught up. */
+async function applyEach(messages: ConsumerMessages, context: BanSyncContext, progress: BanSyncProgress): Promise<void> {
+  for await (const msg of messages) {
+    progress.lastSeq = msg.seq;
+    if (applyBanEvent(msg, context)) progress.lastEventLagSeconds = lagSeconds(msg, context.now());
+    if (msg.info.pending === 0) markCaughtUp(context, progress);
+  }
+}
+
+/** Seconds from when the stream stored `msg` to `nowMs` (0 if the clocks disagree). */
+function lagSeconds(msg: JsMsg, nowMs: number): number {
+  return Math.max(0, nowMs - msg.info.timestampNanos / 1e6) / 1000;
+}
+
+function markCaughtUp(context: BanSyncContext, progress: BanSyncProgress): void {
+  if (progress.markCaughtUp()) context.logger.info({ bans: context.bans.size }, 'ban list caught up');
+}
