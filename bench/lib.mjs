@@ -1,13 +1,11 @@
 // Shared by the bench scripts: argument parsing, statistics, service processes, and cleanup that
 // runs on success, on failure, on SIGINT/SIGTERM and on an overall deadline.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, waitFor } from '@ticketing/testing';
+import { startServiceProcess } from '@ticketing/testing';
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
 
 /** Reads `--name N` integer options; unknown flags are an error. */
 export function intArgs(defaults) {
@@ -107,51 +105,18 @@ export function withTimeout(promise, ms, what) {
 }
 
 /**
- * Starts `node <service>/dist/main.js` on a free port with `env` (plus PATH) and resolves once
- * `/healthz/ready` answers 200. `stop()` sends SIGTERM, and SIGKILL if it has not exited in 15 s.
+ * Starts a built service (`auth` or `orders`) as a real process with `env`; see `startServiceProcess`
+ * in `@ticketing/testing` (it picks its own port, resolves once `/healthz/ready` answers 200, and
+ * `stop()` sends SIGTERM, then SIGKILL after 15 s).
  */
-export async function startService(name, env) {
-  const main = `${REPO_ROOT}${name}/dist/main.js`;
-  if (!existsSync(main)) throw new Error(`${main} is missing: run npx tsc -b first`);
-  const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (chunk) => { output = (output + chunk.toString()).slice(-64_000); };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  const url = `http://127.0.0.1:${port}`;
-  const service = {
-    name,
-    url,
-    pid: child.pid,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
+export function startService(name, env) {
+  let main;
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output}`);
-      const res = await fetch(`${url}/healthz/ready`);
-      await res.arrayBuffer();
-      return res.status === 200;
-    }, { timeoutMs: 30_000, what: `${name} to be ready` });
+    main = require.resolve(`@ticketing/${name}`);
   } catch (err) {
-    await service.stop();
-    throw err;
+    throw new Error(`@ticketing/${name} is not built: run npx tsc -b first`, { cause: err });
   }
-  return service;
+  return startServiceProcess(main, env, { name });
 }
 
 /** The `session=...` pair a fetch response set. */

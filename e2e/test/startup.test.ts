@@ -1,17 +1,16 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { createTestDatabase, freePort, TEST_JWT_KEY } from '@ticketing/testing';
+import { serviceMain } from './service-process.js';
 
 const run = promisify(execFile);
-const main = (name: string) => fileURLToPath(new URL(`../../${name}/dist/main.js`, import.meta.url));
 
 /** Runs a service that should refuse to start; resolves with its exit code and what it printed. */
 async function refusedStart(name: 'auth' | 'orders', env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   try {
-    await run(process.execPath, [main(name)], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 });
+    await run(process.execPath, [serviceMain(name)], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 });
   } catch (err) {
     const failed = err as { code: number; stderr: string };
     return { code: failed.code, stderr: failed.stderr };
