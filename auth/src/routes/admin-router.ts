@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { BanChecker } from '@ticketing/common/bans';
 import { Subjects } from '@ticketing/common/events';
-import { ForbiddenError, NotFoundError, requireAuth, requireRole, UserBannedError, uuidParam, validateRequest } from '@ticketing/common/http';
+import { ForbiddenError, NotFoundError, requireAuth, requireRole, signedInUser, UserBannedError, uuidParam, validateRequest } from '@ticketing/common/http';
 import type { Database } from '@ticketing/common/runtime';
 import { enqueueEvent, newEventId } from '../outbox.js';
 import { findUserById, listUsers, setBan, toAdminView } from '../users.js';
@@ -49,7 +49,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   router.use('/api/admin', requireAuth({ bans: deps.bans }), requireRole('admin'), async (req, _res, next) => {
     // Auth owns the users, so it need not wait for its own ban event: the caller must be an
     // unbanned admin in the database too, or a just-banned admin could unban themself.
-    const caller = await findUserById(db, req.currentUser!.id);
+    const caller = await findUserById(db, signedInUser(req).id);
     if (caller === null || caller.role !== 'admin') throw new ForbiddenError();
     if (caller.bannedAt !== null) {
       req.session = null;
@@ -59,14 +59,13 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   });
 
   router.get('/api/admin/users', validateRequest({ query: listQuery }), async (req, res) => {
-    const filter = req.query as unknown as z.infer<typeof listQuery>;
-    res.json((await listUsers(db, filter)).map(toAdminView));
+    res.json((await listUsers(db, req.query)).map(toAdminView));
   });
 
   router.post('/api/admin/users/:id/ban', validateRequest({ params: userParams, body: banBody }), async (req, res) => {
-    const id = req.params.id as string;
-    const { reason } = req.body as z.infer<typeof banBody>;
-    if (id === req.currentUser!.id) throw new ForbiddenError('Admins cannot ban themselves');
+    const { id } = req.params;
+    const { reason } = req.body;
+    if (id === signedInUser(req).id) throw new ForbiddenError('Admins cannot ban themselves');
     const { user, changed } = await db.transaction(async (tx) => {
       const current = await findUserById(tx, id, { lock: 'update' });
       if (current === null) throw new NotFoundError('User not found');
@@ -86,8 +85,8 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   });
 
   router.post('/api/admin/users/:id/unban', validateRequest({ params: userParams }), async (req, res) => {
-    const id = req.params.id as string;
-    if (id === req.currentUser!.id) throw new ForbiddenError('Admins cannot unban themselves');
+    const { id } = req.params;
+    if (id === signedInUser(req).id) throw new ForbiddenError('Admins cannot unban themselves');
     const { user, changed } = await db.transaction(async (tx) => {
       const current = await findUserById(tx, id, { lock: 'update' });
       if (current === null) throw new NotFoundError('User not found');

@@ -40,7 +40,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   });
 
   router.post('/api/users/signup', ...httpsOnly, limits.signupPerAddress, validateRequest({ body: signupBody }), async (req, res) => {
-    const { email, password } = req.body as { email: string; password: string };
+    const { email, password } = req.body;
     const role = deps.adminEmails.includes(email) ? 'admin' : 'user';
     const inserted = await insertUser(db, { email, passwordHash: await hasher.hash(password), role });
     if (inserted === null) throw new HttpError('EMAIL_IN_USE', { items: [{ message: 'Email in use', field: 'email' }] });
@@ -53,7 +53,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   // so a locked account costs no hash. A malformed body counts against its address only.
   const signinChecks = [...httpsOnly, limits.signinFailuresPerAddress, validateRequest({ body: signinBody }), ...limits.signinFailuresPerAccount];
   router.post('/api/users/signin', ...signinChecks, async (req, res) => {
-    const { email, password } = req.body as { email: string; password: string };
+    const { email, password } = req.body;
     const user = await findUserByEmail(db, email);
     const valid = user === null ? await hasher.verifyNothing(password) : await hasher.verify(password, user.passwordHash);
     if (user === null || !valid) throw new HttpError('INVALID_CREDENTIALS');
