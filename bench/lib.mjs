@@ -118,10 +118,3 @@ export function startService(name, env) {
   }
   return startServiceProcess(main, env, { name });
 }
-
-/** The `session=...` pair a fetch response set. */
-export function sessionCookieOf(res) {
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('session='));
-  if (!cookie) throw new Error(`response ${res.status} set no session cookie`);
-  return cookie.split(';')[0];
-}

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createTokenKey, createTokenSigner } from '@ticketing/common';
-import { createTestDatabase, startNatsServer, waitFor } from '@ticketing/testing';
-import { intArgs, machine, round, roundAll, runBench, sessionCookieOf, startService, summarize } from './lib.mjs';
+import { createTestDatabase, sessionCookieOf, startNatsServer, waitFor } from '@ticketing/testing';
+import { intArgs, machine, round, roundAll, runBench, startService, summarize } from './lib.mjs';
 
 const { bans: N } = intArgs({ bans: 200 });
 const POLL_LIMIT_MS = 10_000;

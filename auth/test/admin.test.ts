@@ -4,7 +4,7 @@ import request from 'supertest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { AUTH_STREAM } from '@ticketing/common';
-import { sessionCookie, waitFor } from '@ticketing/testing';
+import { sessionCookieOf, waitFor } from '@ticketing/testing';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 let auth: TestAuth;
@@ -13,14 +13,14 @@ let adminId: string;
 beforeAll(async () => {
   auth = await startAuth();
   const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
-  adminCookie = sessionCookie(admin);
+  adminCookie = sessionCookieOf(admin);
   adminId = admin.body.id;
 });
 afterAll(() => auth.close());
 
 async function newUser(email: string): Promise<{ id: string; cookie: string }> {
   const res = await request(auth.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
-  return { id: res.body.id, cookie: sessionCookie(res) };
+  return { id: res.body.id, cookie: sessionCookieOf(res) };
 }
 
 const ban = (id: string, body: unknown = { reason: 'spam' }, cookie = adminCookie) =>
@@ -225,7 +225,7 @@ describe('an admin banned in the database, before the ban list knows', () => {
     try {
       const signup = async (email: string) => {
         const res = await request(isolated.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
-        return { id: res.body.id as string, cookie: sessionCookie(res) };
+        return { id: res.body.id as string, cookie: sessionCookieOf(res) };
       };
       const [a, b] = [await signup('a@example.com'), await signup('b@example.com')];
       const selfUnban = await request(isolated.app).post(`/api/admin/users/${a.id}/unban`).set('Cookie', a.cookie);

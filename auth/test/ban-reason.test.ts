@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { sessionCookie } from '@ticketing/testing';
+import { sessionCookieOf } from '@ticketing/testing';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 let auth: TestAuth;
@@ -8,7 +8,7 @@ let adminCookie: string;
 beforeAll(async () => {
   auth = await startAuth();
   const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
-  adminCookie = sessionCookie(admin);
+  adminCookie = sessionCookieOf(admin);
 });
 afterAll(() => auth.close());
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { jwtFromCookie, sessionCookie, waitFor } from '@ticketing/testing';
+import { jwtFromCookie, sessionCookieOf, waitFor } from '@ticketing/testing';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 // Two auth replicas on one database whose clocks disagree, played by one app whose process clock
@@ -31,7 +31,7 @@ beforeAll(async () => {
   globalThis.Date = SkewedDate;
   auth = await startAuth();
   const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
-  adminCookie = sessionCookie(admin);
+  adminCookie = sessionCookieOf(admin);
 });
 afterAll(async () => {
   await auth?.close();
@@ -51,7 +51,7 @@ describe('iat and bannedAt come from the database clock, whatever the replicas\'
   it('a token signed in on a replica 10 s ahead of the one that bans is refused by the ban list', async () => {
     await request(auth.app).post('/api/users/signup').send({ email: 'skew-signin@example.com', password: 'password1' }).expect(201);
     const signin = await request(auth.app).post('/api/users/signin').send({ email: 'skew-signin@example.com', password: 'password1' }).expect(200);
-    const cookie = sessionCookie(signin);
+    const cookie = sessionCookieOf(signin);
     const banned = await withClockOff(-10_000, () => ban(signin.body.id));
     expect(await banListRefuses(signin.body.id, iatOf(cookie)), 'the ban list refuses the token from before the ban').toBe(true);
     expect(Date.parse(banned.body.bannedAt)).toBeGreaterThanOrEqual(iatOf(cookie) * 1000);
@@ -60,7 +60,7 @@ describe('iat and bannedAt come from the database clock, whatever the replicas\'
   it('a token from signup on a replica 10 s ahead is refused once a replica on time bans the user', async () => {
     const signup = await withClockOff(10_000, () =>
       request(auth.app).post('/api/users/signup').send({ email: 'skew-signup@example.com', password: 'password1' }).expect(201));
-    const cookie = sessionCookie(signup);
+    const cookie = sessionCookieOf(signup);
     const banned = await ban(signup.body.id);
     expect(await banListRefuses(signup.body.id, iatOf(cookie)), 'the ban list refuses the token from before the ban').toBe(true);
     expect(Date.parse(banned.body.bannedAt)).toBeGreaterThanOrEqual(iatOf(cookie) * 1000);

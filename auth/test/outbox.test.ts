@@ -4,14 +4,14 @@ import request from 'supertest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { AUTH_STREAM, connectNats, Subjects, type Database } from '@ticketing/common';
-import { freePort, sessionCookie, silentLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
+import { freePort, sessionCookieOf, silentLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
 import { enqueueEvent, startOutboxRelay } from '../src/outbox.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 async function signupAdminAndUser(auth: TestAuth, email: string) {
   const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
   const user = await request(auth.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
-  return { adminCookie: sessionCookie(admin), userId: user.body.id as string };
+  return { adminCookie: sessionCookieOf(admin), userId: user.body.id as string };
 }
 
 async function pendingIds(db: Database): Promise<string[]> {

@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => auth.close());
 
-/** The attributes of the `session` cookie a response set, lowercased (`sessionCookie` keeps only name=value). */
+/** The attributes of the `session` cookie a response set, lowercased (`sessionCookieOf` keeps only name=value). */
 function sessionAttributes(res: { headers: Record<string, unknown> }): string[] {
   const cookies = (res.headers['set-cookie'] ?? []) as string[];
   const session = cookies.find((cookie) => /^session=[^;]+/.test(cookie));

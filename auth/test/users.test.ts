@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
 import { createTokenKey, createTokenSigner } from '@ticketing/common';
-import { cookieWithJwt, jwtFromCookie, sessionCookie, TEST_JWT_KEY } from '@ticketing/testing';
+import { cookieWithJwt, jwtFromCookie, sessionCookieOf, TEST_JWT_KEY } from '@ticketing/testing';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 let auth: TestAuth;
@@ -24,7 +24,7 @@ describe('POST /api/users/signup', () => {
     expect(cookie).toMatch(/^session=/);
     expect(cookie.toLowerCase()).toContain('httponly');
     expect(cookie.toLowerCase()).toContain('samesite=lax');
-    const claims = jwt.decode(jwtFromCookie(sessionCookie(res))) as Record<string, unknown>;
+    const claims = jwt.decode(jwtFromCookie(sessionCookieOf(res))) as Record<string, unknown>;
     expect(claims).toMatchObject({ id: res.body.id, email: 'new.user@example.com', role: 'user', iss: 'ticketing-auth' });
     expect((claims.exp as number) - (claims.iat as number)).toBe(15 * 60);
   });
@@ -96,7 +96,7 @@ describe('POST /api/users/signin', () => {
     const res = await signin({ email: ' SignIn@Example.com', password: 'correct-horse' });
     expect(res.status).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(['email', 'id', 'role']);
-    expect(sessionCookie(res)).toMatch(/^session=.+/);
+    expect(sessionCookieOf(res)).toMatch(/^session=.+/);
   });
 
   it('answers the same 400 to a wrong password and to an unknown email', async () => {
@@ -121,7 +121,7 @@ describe('GET /api/users/currentuser and POST /api/users/signout', () => {
   let userId: string;
   beforeAll(async () => {
     const res = await signup({ email: 'current@example.com', password: 'password1' }).expect(201);
-    cookie = sessionCookie(res);
+    cookie = sessionCookieOf(res);
     userId = res.body.id;
   });
 

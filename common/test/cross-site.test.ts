@@ -2,8 +2,8 @@ import { Router } from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { createMetrics, createServiceApp, requireAuth } from '@ticketing/common';
-import { capturingLogger } from '@ticketing/testing';
-import { T0, sessionCookie, signAt, verifierAt, whoAmI } from './fixtures.js';
+import { capturingLogger, cookieWithJwt } from '@ticketing/testing';
+import { T0, signAt, verifierAt, whoAmI } from './fixtures.js';
 
 /** A service with state-changing routes behind requireAuth, as orders and the admin API have them. */
 function app(allowedOrigins: readonly string[] = []) {
@@ -21,7 +21,7 @@ function app(allowedOrigins: readonly string[] = []) {
   });
 }
 
-const cookie = () => sessionCookie({ jwt: signAt(T0) });
+const cookie = () => cookieWithJwt(signAt(T0));
 const CANCEL = '/api/orders/6f1c2a52-3c7e-4d0b-9f3a-2b8f1d1e9a10/cancel';
 
 describe('refusing cross-site requests', () => {

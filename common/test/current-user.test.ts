@@ -3,8 +3,8 @@ import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { Registry } from 'prom-client';
 import { createTokenSigner, createTokenVerifier, currentUser, errorHandler } from '@ticketing/common';
-import { capturingLogger } from '@ticketing/testing';
-import { ADMIN, ALICE, KEY, OTHER_KEY, T0, T0_SECONDS, base64url, middlewareApp, sessionCookie, signAt, whoAmI } from './fixtures.js';
+import { capturingLogger, cookieWithJwt, cookieWithSession } from '@ticketing/testing';
+import { ADMIN, ALICE, KEY, OTHER_KEY, T0, T0_SECONDS, base64url, middlewareApp, signAt, whoAmI } from './fixtures.js';
 
 function app() {
   return middlewareApp((a) => a.get('/me', whoAmI));
@@ -25,7 +25,7 @@ describe('currentUser', () => {
 
   it('sets req.currentUser from the session cookie ({ jwt })', async () => {
     const { app: server } = app();
-    const res = await request(server).get('/me').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    const res = await request(server).get('/me').set('Cookie', cookieWithJwt(signAt(T0)));
     expect(res.status).toBe(200);
     expect(res.body.currentUser).toMatchObject({ id: '11111111-1111-4111-8111-111111111111', role: 'user' });
   });
@@ -35,7 +35,7 @@ describe('currentUser', () => {
     const res = await request(server)
       .get('/me')
       .set('Authorization', `Bearer ${signAt(T0, ADMIN)}`)
-      .set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+      .set('Cookie', cookieWithJwt(signAt(T0)));
     expect(res.body.currentUser.id).toBe('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
   });
 
@@ -49,7 +49,7 @@ describe('currentUser', () => {
 
   it('refuses a garbage token in the cookie, logging why at debug', async () => {
     const { app: server, lines } = app();
-    const res = await request(server).get('/me').set('Cookie', sessionCookie({ jwt: 'garbage' }));
+    const res = await request(server).get('/me').set('Cookie', cookieWithJwt('garbage'));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ currentUser: null });
     const [line, ...more] = refusals(lines);
@@ -59,7 +59,7 @@ describe('currentUser', () => {
 
   it('refuses a session jwt that is not a string, logging why', async () => {
     const { app: server, lines } = app();
-    const res = await request(server).get('/me').set('Cookie', sessionCookie({ jwt: { id: '11111111-1111-4111-8111-111111111111', role: 'admin' } }));
+    const res = await request(server).get('/me').set('Cookie', cookieWithSession({ jwt: { id: '11111111-1111-4111-8111-111111111111', role: 'admin' } }));
     expect(res.body).toEqual({ currentUser: null });
     expect(refusals(lines)).toEqual([expect.objectContaining({ level: 20, reason: 'cookie_malformed' })]);
   });
@@ -87,7 +87,7 @@ describe('currentUser', () => {
   it('refuses an expired token in the cookie without logging it', async () => {
     const { app: server, lines } = app();
     const expired = signAt(T0 - 3_600_000);
-    const res = await request(server).get('/me').set('Cookie', sessionCookie({ jwt: expired }));
+    const res = await request(server).get('/me').set('Cookie', cookieWithJwt(expired));
     expect(res.body).toEqual({ currentUser: null });
     expect(refusals(lines)).toEqual([expect.objectContaining({ reason: 'expired' })]);
     expect(JSON.stringify(lines())).not.toContain(expired.split('.')[2]);
@@ -120,7 +120,7 @@ describe('currentUser', () => {
     ['a bare token68', 'dXNlcjpwYXNz'],
   ])('ignores a header of another scheme (%s) and uses the session cookie', async (_name, header) => {
     const { app: server, lines } = app();
-    const res = await request(server).get('/me').set('Authorization', header).set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    const res = await request(server).get('/me').set('Authorization', header).set('Cookie', cookieWithJwt(signAt(T0)));
     expect(res.body.currentUser.id).toBe(ALICE.id);
     expect(refusals(lines)).toEqual([]);
   });
@@ -131,7 +131,7 @@ describe('currentUser', () => {
     ['signed with another key', () => `Bearer ${createTokenSigner({ key: OTHER_KEY, ttlMs: 900_000, now: () => T0 }).sign(ADMIN)}`],
   ])('does not fall back to the cookie when the Bearer token is %s', async (_name, header) => {
     const { app: server } = app();
-    const res = await request(server).get('/me').set('Authorization', header()).set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    const res = await request(server).get('/me').set('Authorization', header()).set('Cookie', cookieWithJwt(signAt(T0)));
     expect(res.body).toEqual({ currentUser: null });
   });
 

@@ -42,11 +42,6 @@ export function base64url(value: unknown): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 }
 
-/** The value of a `session` cookie that carries `{ jwt }`, as cookie-session writes it. */
-export function sessionCookie(session: Record<string, unknown>): string {
-  return `session=${Buffer.from(JSON.stringify(session)).toString('base64')}`;
-}
-
 /**
  * The smallest app that exercises the middlewares as a service mounts them: JSON bodies, the
  * session cookie, `currentUser`, the route under test, and the error handler.

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { requireAuth, type BanChecker } from '@ticketing/common';
-import { ALICE, T0, T0_SECONDS, middlewareApp, sessionCookie, signAt, whoAmI } from './fixtures.js';
+import { cookieWithJwt } from '@ticketing/testing';
+import { ALICE, T0, T0_SECONDS, middlewareApp, signAt, whoAmI } from './fixtures.js';
 
 /** A ban list that records what it was asked and answers `banned`. */
 function recordingBans(banned: boolean): BanChecker & { calls: [string, number][] } {
@@ -53,7 +54,7 @@ describe('requireAuth', () => {
 
   it('answers 403 User is banned and clears the session cookie', async () => {
     const bans = recordingBans(true);
-    const res = await request(app(bans)).get('/private').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    const res = await request(app(bans)).get('/private').set('Cookie', cookieWithJwt(signAt(T0)));
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ errors: [{ message: 'User is banned' }] });
     expect(bans.calls).toEqual([['11111111-1111-4111-8111-111111111111', T0]]);

@@ -2,8 +2,8 @@ import { Router } from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { createMetrics, createServiceApp, NotReadyError, requireAuth, type ReadinessCheck } from '@ticketing/common';
-import { capturingLogger } from '@ticketing/testing';
-import { T0, sessionCookie, signAt, verifierAt, whoAmI } from './fixtures.js';
+import { capturingLogger, cookieWithJwt } from '@ticketing/testing';
+import { T0, signAt, verifierAt, whoAmI } from './fixtures.js';
 
 function app(readiness: Record<string, ReadinessCheck> = {}, production = false) {
   const { logger, lines } = capturingLogger();
@@ -118,7 +118,7 @@ describe('createServiceApp', () => {
     const { server } = app();
     const header = await request(server).get('/api/me').set('Authorization', `Bearer ${signAt(T0)}`);
     expect(header.body.currentUser.id).toBe('11111111-1111-4111-8111-111111111111');
-    const cookie = await request(server).get('/api/private').set('Cookie', sessionCookie({ jwt: signAt(T0) }));
+    const cookie = await request(server).get('/api/private').set('Cookie', cookieWithJwt(signAt(T0)));
     expect(cookie.status).toBe(200);
     expect(cookie.body.currentUser.id).toBe('11111111-1111-4111-8111-111111111111');
     expect((await request(server).get('/api/private')).status).toBe(401);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { sessionCookie, waitFor } from '@ticketing/testing';
+import { sessionCookieOf, waitFor } from '@ticketing/testing';
 import { startOrders, type TestOrders } from '../../orders/test/start-orders.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from '../../auth/test/start-auth.js';
 
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 async function signup(email: string): Promise<{ id: string; cookie: string }> {
   const res = await request(auth.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
-  return { id: res.body.id, cookie: sessionCookie(res) };
+  return { id: res.body.id, cookie: sessionCookieOf(res) };
 }
 
 /** The id with every other hex letter upper-cased. */
