@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { checkAuthEvent, encodeEvent, type AuthEvent, type NatsClient } from '@ticketing/common/events';
+import type { Registry } from 'prom-client';
+import { checkAuthEvent, type AuthEvent, type NatsClient } from '@ticketing/common/events';
 import type { Database, Logger, Queryable } from '@ticketing/common/runtime';
+import { OutboxLease } from './outbox-lease.js';
+import { outboxMetrics } from './outbox-metrics.js';
+import { PassQueue } from './outbox-pass-queue.js';
+import { OutboxPruner } from './outbox-pruner.js';
+import { relayPass, type RelayPassContext } from './outbox-relay-pass.js';
 
 /**
  * Records an event in the outbox, inside the caller's transaction: it commits (and is later
@@ -45,14 +49,10 @@ export interface OutboxRelayOptions {
   retentionMs?: number;
 }
 
-const PRUNE_EVERY_MS = 3_600_000;
 const MIN_DEFAULT_LEASE_MS = 10_000;
 
-interface OutboxRow {
-  id: string;
-  subject: string;
-  payload: unknown;
-}
+/** The relay's numbers, each with its default. */
+type RelaySettings = Required<Pick<OutboxRelayOptions, 'intervalMs' | 'batchSize' | 'publishTimeoutMs' | 'leaseMs' | 'retentionMs'>>;
 
 /**
  * Publishes the outbox to JetStream: pending rows in order, each with its event id as message id
@@ -72,170 +72,49 @@ interface OutboxRow {
  * relay.kick();
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const settings = relaySettings(options);
   const { db, nats, logger } = options;
-  const intervalMs = options.intervalMs ?? 1_000;
-  const batchSize = options.batchSize ?? 100;
+  const stopping = new AbortController();
+  const context: RelayPassContext = {
+    db,
+    nats,
+    logger,
+    metrics: outboxMetrics(options.registry),
+    lease: new OutboxLease(db, settings),
+    pruner: new OutboxPruner(db, settings.retentionMs),
+    batchSize: settings.batchSize,
+    publishTimeoutMs: settings.publishTimeoutMs,
+    stopping: stopping.signal,
+  };
+  const passes = new PassQueue(() => relayPass(context), stopping.signal);
+
+  const timer = setInterval(() => void passes.request(), settings.intervalMs);
+  timer.unref();
+  void passes.request();
+
+  return {
+    kick: () => void passes.request(),
+    relayPending: () => passes.request(),
+    async stop() {
+      stopping.abort();
+      clearInterval(timer);
+      await passes.idle();
+    },
+  };
+}
+
+/** The options' numbers with their defaults; a lease too short for its publishes is a TypeError at once. */
+function relaySettings(options: OutboxRelayOptions): RelaySettings {
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
   const leaseMs = options.leaseMs ?? Math.max(3 * publishTimeoutMs, MIN_DEFAULT_LEASE_MS);
-  const retentionMs = options.retentionMs ?? 7 * 86_400_000;
   if (!(leaseMs >= 3 * publishTimeoutMs)) {
     throw new TypeError(`outbox relay: leaseMs (${leaseMs}) must be at least 3 × publishTimeoutMs (${publishTimeoutMs})`);
   }
-  let prunedAt = 0;
-  const registers = options.registry ? [options.registry] : [];
-  const published = new Counter({ name: 'outbox_published_total', help: 'Outbox events published to JetStream', registers });
-  const failures = new Counter({ name: 'outbox_publish_failures_total', help: 'Outbox relay passes stopped by a failed publish', registers });
-  const pending = { rows: 0, oldestAgeSeconds: 0 };
-  new Gauge({ name: 'outbox_pending_rows', help: 'Outbox events not yet published', registers, collect() { this.set(pending.rows); } });
-  new Gauge({ name: 'outbox_oldest_pending_age_seconds', help: 'Age of the oldest unpublished outbox event (0 when none)', registers, collect() { this.set(pending.oldestAgeSeconds); } });
-
-  /** This relay's name in the lease. */
-  const me = randomUUID();
-  /**
-   * Until when (`performance.now()`) this relay surely holds the lease: the moment its last take or
-   * renewal was sent plus `leaseMs`, which is never later than the expiry the database recorded.
-   */
-  let leaseUntil = 0;
-  let stopped = false;
-  let running: Promise<number> | undefined;
-  let again = false;
-
-  async function measure(): Promise<void> {
-    const { rows } = await db.query<{ count: string; oldest_seconds: number | null }>(
-      `SELECT count(*) AS count, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest_seconds
-         FROM outbox WHERE published_at IS NULL`,
-    );
-    pending.rows = Number(rows[0]!.count);
-    pending.oldestAgeSeconds = rows[0]!.oldest_seconds ?? 0;
-  }
-
-  /**
-   * Takes the lease, or renews it, when rows are pending (so an idle relay writes nothing); false
-   * when another relay holds it or nothing is pending. The row lock of this one UPDATE makes two
-   * relays racing for an expired lease agree on one winner.
-   */
-  async function takeLease(): Promise<boolean> {
-    const sentAt = performance.now();
-    const { rows } = await db.query(
-      `UPDATE outbox_relay_lease SET holder = $1, expires_at = now() + make_interval(secs => $2)
-        WHERE (holder = $1 OR holder IS NULL OR expires_at < now())
-          AND EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL)
-        RETURNING holder`,
-      [me, leaseMs / 1000],
-    );
-    if (rows.length === 0) return false;
-    leaseUntil = sentAt + leaseMs;
-    return true;
-  }
-
-  /**
-   * Marks a published row and renews the lease in one statement; false when the lease has passed to
-   * another relay (this one was stalled past its expiry), which then carries on in its place. The
-   * row is marked either way: it did go out.
-   */
-  async function markPublished(id: string): Promise<boolean> {
-    const sentAt = performance.now();
-    const { rows: [lease] } = await db.query<{ held: boolean }>(
-      `WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = $1 AND published_at IS NULL),
-            renewed AS (UPDATE outbox_relay_lease SET expires_at = now() + make_interval(secs => $3) WHERE holder = $2 RETURNING holder)
-       SELECT EXISTS (SELECT 1 FROM renewed) AS held`,
-      [id, me, leaseMs / 1000],
-    );
-    leaseUntil = lease!.held ? sentAt + leaseMs : 0;
-    return lease!.held;
-  }
-
-  async function releaseLease(): Promise<void> {
-    leaseUntil = 0;
-    await db.query('UPDATE outbox_relay_lease SET holder = NULL WHERE holder = $1', [me]);
-  }
-
-  /** A publish may start only if the lease outlasts it (twice its timeout, for a busy event loop), so turns never overlap. */
-  const leaseCoversPublish = (): boolean => performance.now() + 2 * publishTimeoutMs <= leaseUntil;
-
-  /** Publishes one batch in order under the lease; false when nothing is left, a publish failed, or another relay has the turn. */
-  async function relayBatch(js: JetStreamClient, count: { published: number }): Promise<boolean> {
-    if (!(await takeLease())) return false;
-    const { rows } = await db.query<OutboxRow>(
-      'SELECT id, subject, payload FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
-      [batchSize],
-    );
-    for (const row of rows) {
-      if (stopped) return false;
-      // Renewed by each mark below; only a slow database gets here with too little of it left.
-      if (!leaseCoversPublish() && !((await takeLease()) && leaseCoversPublish())) return false;
-      try {
-        await js.publish(row.subject, encodeEvent(row.payload as AuthEvent['payload']), { msgID: row.id });
-      } catch (err) {
-        // Rows published so far are marked already; the rest stay pending for the next pass.
-        failures.inc();
-        logger.warn({ err: (err as Error).message, eventId: row.id }, 'outbox publish failed; will retry');
-        return false;
-      }
-      const held = await markPublished(row.id);
-      count.published++;
-      published.inc();
-      if (!held) {
-        logger.warn({ eventId: row.id }, 'outbox relay lease expired mid-pass and was taken over; stopping this pass');
-        return false;
-      }
-    }
-    return rows.length === batchSize;
-  }
-
-  async function prune(): Promise<void> {
-    if (Date.now() - prunedAt < PRUNE_EVERY_MS) return;
-    prunedAt = Date.now();
-    await db.query(`DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)`, [retentionMs / 1000]);
-  }
-
-  async function pass(): Promise<number> {
-    const count = { published: 0 };
-    try {
-      if (nats.isConnected()) {
-        const js = jetstream(await nats.connection(), { timeout: publishTimeoutMs });
-        try {
-          while (!stopped && (await relayBatch(js, count)));
-        } finally {
-          // Hand the turn on at once rather than make the other relays wait for it to expire.
-          if (leaseUntil > 0) await releaseLease();
-        }
-      }
-      await measure();
-      await prune();
-    } catch (err) {
-      logger.warn({ err }, 'outbox relay pass failed; will retry');
-    }
-    if (count.published > 0) logger.debug({ published: count.published }, 'outbox relayed');
-    return count.published;
-  }
-
-  function relayPending(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = pass().finally(() => {
-      running = undefined;
-      if (again && !stopped) {
-        again = false;
-        void relayPending();
-      }
-    });
-    return running;
-  }
-
-  const timer = setInterval(() => void relayPending(), intervalMs);
-  timer.unref();
-  void relayPending();
-
   return {
-    kick: () => void relayPending(),
-    relayPending,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
+    intervalMs: options.intervalMs ?? 1_000,
+    batchSize: options.batchSize ?? 100,
+    publishTimeoutMs,
+    leaseMs,
+    retentionMs: options.retentionMs ?? 7 * 86_400_000,
   };
 }

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '@ticketing/common/runtime';
+
+/**
+ * One relay's hold on the turn to publish, the single row of `outbox_relay_lease`. It is taken,
+ * renewed and released by single statements and timed by the database's clock, so no transaction,
+ * row lock or pooled connection is held while a publish waits for NATS.
+ */
+export class OutboxLease {
+  /** This relay's name in the lease. */
+  readonly #me = randomUUID();
+  readonly #db: Queryable;
+  readonly #leaseMs: number;
+  readonly #publishTimeoutMs: number;
+  /**
+   * Until when (`performance.now()`) this relay surely holds the lease: the moment its last take or
+   * renewal was sent plus `leaseMs`, which is never later than the expiry the database recorded.
+   */
+  #until = 0;
+
+  constructor(db: Queryable, options: { leaseMs: number; publishTimeoutMs: number }) {
+    this.#db = db;
+    this.#leaseMs = options.leaseMs;
+    this.#publishTimeoutMs = options.publishTimeoutMs;
+  }
+
+  /** True from a take until a release or a lost renewal (though it may have expired meanwhile). */
+  get taken(): boolean {
+    return this.#until > 0;
+  }
+
+  /**
+   * Takes the lease, or renews it, when rows are pending (so an idle relay writes nothing); false
+   * when another relay holds it or nothing is pending. The row lock of this one UPDATE makes two
+   * relays racing for an expired lease agree on one winner.
+   */
+  async take(): Promise<boolean> {
+    const sentAt = performance.now();
+    const { rows } = await this.#db.query(
+      `UPDATE outbox_relay_lease SET holder = $1, expires_at = now() + make_interval(secs => $2)
+        WHERE (holder = $1 OR holder IS NULL OR expires_at < now())
+          AND EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL)
+        RETURNING holder`,
+      [this.#me, this.#leaseMs / 1000],
+    );
+    if (rows.length === 0) return false;
+    this.#until = sentAt + this.#leaseMs;
+    return true;
+  }
+
+  /** True when the lease covers the next publish, taking it again if too little of it is left. */
+  async coverPublish(): Promise<boolean> {
+    return this.#coversPublish() || ((await this.take()) && this.#coversPublish());
+  }
+
+  /**
+   * Marks a published row and renews the lease in one statement; false when the lease has passed to
+   * another relay (this one was stalled past its expiry), which then carries on in its place. The
+   * row is marked either way: it did go out.
+   */
+  async markPublishedAndRenew(id: string): Promise<boolean> {
+    const sentAt = performance.now();
+    const { rows: [lease] } = await this.#db.query<{ held: boolean }>(
+      `WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = $1 AND published_at IS NULL),
+            renewed AS (UPDATE outbox_relay_lease SET expires_at = now() + make_interval(secs => $3) WHERE holder = $2 RETURNING holder)
+       SELECT EXISTS (SELECT 1 FROM renewed) AS held`,
+      [id, this.#me, this.#leaseMs / 1000],
+    );
+    this.#until = lease!.held ? sentAt + this.#leaseMs : 0;
+    return lease!.held;
+  }
+
+  /** Hands the turn on at once rather than make the other relays wait for it to expire. */
+  async release(): Promise<void> {
+    this.#until = 0;
+    await this.#db.query('UPDATE outbox_relay_lease SET holder = NULL WHERE holder = $1', [this.#me]);
+  }
+
+  /** A publish may start only if the lease outlasts it (twice its timeout, for a busy event loop), so turns never overlap. */
+  #coversPublish(): boolean {
+    return performance.now() + 2 * this.#publishTimeoutMs <= this.#until;
+  }
+}
