@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createTokenKey, createTokenSigner } from '@ticketing/common';
-import { createTestDatabase, sessionCookieOf, startNatsServer, waitFor } from '@ticketing/testing';
+import { createTestDatabase, postJson, sessionCookieOf, startNatsServer, waitFor } from '@ticketing/testing';
 import { intArgs, machine, round, roundAll, runBench, startService, summarize } from './lib.mjs';
 
 const { bans: N } = intArgs({ bans: 200 });
@@ -37,11 +37,7 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
   cleanup.add(() => orders.stop());
 
   // The admin signs up through the API (the only scrypt hash of the run).
-  const signup = await fetch(`${auth.url}/api/users/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: adminEmail, password: 'bench-admin-password' }),
-  });
+  const signup = await postJson(`${auth.url}/api/users/signup`, { email: adminEmail, password: 'bench-admin-password' });
   const admin = await signup.json();
   if (signup.status !== 201 || admin.role !== 'admin') throw new Error(`admin signup: ${signup.status} ${JSON.stringify(admin)}`);
   const adminCookie = sessionCookieOf(signup);
@@ -90,11 +86,7 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
   const missed = [];
   for (const user of users) {
     const t0 = performance.now();
-    const res = await fetch(`${auth.url}/api/admin/users/${user.id}/ban`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: adminCookie },
-      body: JSON.stringify({ reason: 'bench' }),
-    });
+    const res = await postJson(`${auth.url}/api/admin/users/${user.id}/ban`, { reason: 'bench' }, adminCookie);
     const body = await res.json();
     const t1 = performance.now();
     if (res.status !== 200 || body.banned !== true) throw new Error(`ban of ${user.id}: ${res.status} ${JSON.stringify(body)}`);

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, jwtFromCookie, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
+import { createTestDatabase, jwtFromCookie, postJson, sessionCookieOf, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
 import { startService, type ServiceProcess } from './service-process.js';
+import { signup } from './signup.js';
 
 // Two auth replicas on one database and one nats-server, replica B's clock 10 s behind A's (inside
 // CLOCK_SKEW), and orders. A token signed on A and a ban made on B a moment later must still meet
@@ -54,12 +55,6 @@ afterAll(async () => {
   if (preloadDir) await rm(preloadDir, { recursive: true, force: true });
 });
 
-const post = (url: string, body: unknown, cookie?: string) => fetch(url, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-  body: JSON.stringify(body),
-});
-const cookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith('session='))!.split(';')[0]!;
 const listOrders = (cookie: string) => fetch(`${orders.url}/api/orders`, { headers: { cookie } });
 const iatOf = (cookie: string) => (JSON.parse(Buffer.from(jwtFromCookie(cookie).split('.')[1]!, 'base64url').toString()) as { iat: number }).iat;
 
@@ -76,12 +71,6 @@ function listeningTime(service: ServiceProcess): number {
   throw new Error(`no listening line in: ${service.output()}`);
 }
 
-async function signup(url: string, email: string): Promise<{ id: string; cookie: string }> {
-  const res = await post(`${url}/api/users/signup`, { email, password: 'password1' });
-  expect(res.status).toBe(201);
-  return { id: ((await res.json()) as { id: string }).id, cookie: cookieOf(res) };
-}
-
 it('a token signed in on replica A is refused by orders after replica B, 10 s behind, bans its user', async () => {
   // The skew is real: B's log dates its start 10 s before the real time it started at.
   for (const [service, offsetMs] of [[authA, 0], [authB, B_CLOCK_OFFSET_MS]] as const) {
@@ -91,12 +80,12 @@ it('a token signed in on replica A is refused by orders after replica B, 10 s be
 
   const admin = await signup(authA.url, 'admin@example.com');
   const user = await signup(authA.url, 'user@example.com');
-  const signin = await post(`${authA.url}/api/users/signin`, { email: 'user@example.com', password: 'password1' });
+  const signin = await postJson(`${authA.url}/api/users/signin`, { email: 'user@example.com', password: 'password1' });
   expect(signin.status).toBe(200);
-  const token = cookieOf(signin);
+  const token = sessionCookieOf(signin);
   expect((await listOrders(token)).status).toBe(200);
 
-  const ban = await post(`${authB.url}/api/admin/users/${user.id}/ban`, { reason: 'fraud' }, admin.cookie);
+  const ban = await postJson(`${authB.url}/api/admin/users/${user.id}/ban`, { reason: 'fraud' }, admin.cookie);
   expect(ban.status).toBe(200);
   const { bannedAt } = (await ban.json()) as { bannedAt: string };
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
+import { createTestDatabase, postJson, sessionCookieOf, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
 import { startService, type ServiceProcess } from './service-process.js';
+import { signup } from './signup.js';
 
 // auth, orders and nats-server as real processes; each service on its own PostgreSQL database.
 // Each test sets up what it needs beyond the admin made here, so any one of them runs alone (-t).
@@ -18,7 +19,7 @@ const startOrders = () => startService('orders', { ...env(), DATABASE_URL: order
 beforeAll(async () => {
   [nats, authDb, ordersDb] = await Promise.all([startNatsServer(), createTestDatabase(), createTestDatabase()]);
   [auth, orders] = await Promise.all([startService('auth', { ...env(), DATABASE_URL: authDb.url }), startOrders()]);
-  admin = await signup('admin@example.com');
+  admin = await signup(auth.url, 'admin@example.com');
 });
 // A test that failed while NATS was stopped must not leave the next one without it.
 afterEach(() => nats?.start());
@@ -27,25 +28,13 @@ afterAll(async () => {
   await Promise.all([nats?.destroy(), authDb?.drop(), ordersDb?.drop()]);
 });
 
-const post = (url: string, body: unknown, cookie?: string) => fetch(url, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-  body: JSON.stringify(body),
-});
-const cookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith('session='))!.split(';')[0]!;
 const listOrders = (service: ServiceProcess, cookie: string) => fetch(`${service.url}/api/orders`, { headers: { cookie } });
 
-async function signup(email: string): Promise<{ id: string; cookie: string }> {
-  const res = await post(`${auth.url}/api/users/signup`, { email, password: 'password1' });
-  expect(res.status).toBe(201);
-  return { id: ((await res.json()) as { id: string }).id, cookie: cookieOf(res) };
-}
-
 it('a ban reaches orders without a request to auth, replays into a new replica, and survives unban only for new tokens', async () => {
-  const user = await signup('user@example.com');
-  expect((await post(`${orders.url}/api/orders`, { ticketId: 'before-ban' }, user.cookie)).status).toBe(201);
+  const user = await signup(auth.url, 'user@example.com');
+  expect((await postJson(`${orders.url}/api/orders`, { ticketId: 'before-ban' }, user.cookie)).status).toBe(201);
 
-  const ban = await post(`${auth.url}/api/admin/users/${user.id}/ban`, { reason: 'fraud' }, admin.cookie);
+  const ban = await postJson(`${auth.url}/api/admin/users/${user.id}/ban`, { reason: 'fraud' }, admin.cookie);
   expect(ban.status).toBe(200);
   const { bannedAt } = (await ban.json()) as { bannedAt: string };
 
@@ -61,13 +50,13 @@ it('a ban reaches orders without a request to auth, replays into a new replica, 
   const first = await listOrders(replica, user.cookie);
   expect(first.status).toBe(403);
 
-  const unban = await post(`${auth.url}/api/admin/users/${user.id}/unban`, {}, admin.cookie);
+  const unban = await postJson(`${auth.url}/api/admin/users/${user.id}/unban`, {}, admin.cookie);
   expect(unban.status).toBe(200);
   // iat has one-second resolution, and a token from the ban's own second counts as issued before it.
   await waitFor(() => Math.floor(Date.now() / 1000) > Math.floor(Date.parse(bannedAt) / 1000), { what: 'the second after the ban' });
-  const signin = await post(`${auth.url}/api/users/signin`, { email: 'user@example.com', password: 'password1' });
+  const signin = await postJson(`${auth.url}/api/users/signin`, { email: 'user@example.com', password: 'password1' });
   expect(signin.status).toBe(200);
-  const fresh = cookieOf(signin);
+  const fresh = sessionCookieOf(signin);
   for (const service of [orders, replica]) {
     await waitFor(async () => {
       const [oldToken, newToken] = await Promise.all([listOrders(service, user.cookie), listOrders(service, fresh)]);
@@ -78,11 +67,11 @@ it('a ban reaches orders without a request to auth, replays into a new replica, 
 });
 
 it('with NATS down a ban still commits, and orders refuses once NATS is back', async () => {
-  const user = await signup('outage@example.com');
+  const user = await signup(auth.url, 'outage@example.com');
   expect((await listOrders(orders, user.cookie)).status).toBe(200);
 
   await nats.stop();
-  const ban = await post(`${auth.url}/api/admin/users/${user.id}/ban`, { reason: 'during outage' }, admin.cookie);
+  const ban = await postJson(`${auth.url}/api/admin/users/${user.id}/ban`, { reason: 'during outage' }, admin.cookie);
   expect(ban.status).toBe(200);
   // Local verification keeps working while NATS is down.
   expect((await listOrders(orders, user.cookie)).status).toBe(200);

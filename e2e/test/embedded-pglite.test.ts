@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startNatsServer, TEST_JWT_KEY, type NatsServer } from '@ticketing/testing';
+import { postJson, sessionCookieOf, startNatsServer, TEST_JWT_KEY, type NatsServer } from '@ticketing/testing';
 import { startService, type ServiceProcess } from './service-process.js';
 
 // The embedded default: no DATABASE_URL, so each service keeps PGlite under its DATA_DIR.
@@ -25,22 +25,16 @@ afterAll(async () => {
   expect(codes).toEqual([0, 0]);
 });
 
-const post = (url: string, body: unknown, cookie?: string) => fetch(url, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-  body: JSON.stringify(body),
-});
-const cookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith('session='))!.split(';')[0]!;
 
 it('signs up and in on auth, and orders accepts the session cookie auth set', async () => {
-  const signup = await post(`${auth.url}/api/users/signup`, { email: 'embedded@example.com', password: 'password1' });
+  const signup = await postJson(`${auth.url}/api/users/signup`, { email: 'embedded@example.com', password: 'password1' });
   expect(signup.status).toBe(201);
-  expect((await post(`${orders.url}/api/orders`, { ticketId: 'first' }, cookieOf(signup))).status).toBe(201);
+  expect((await postJson(`${orders.url}/api/orders`, { ticketId: 'first' }, sessionCookieOf(signup))).status).toBe(201);
 
-  const signin = await post(`${auth.url}/api/users/signin`, { email: 'embedded@example.com', password: 'password1' });
+  const signin = await postJson(`${auth.url}/api/users/signin`, { email: 'embedded@example.com', password: 'password1' });
   expect(signin.status).toBe(200);
-  const cookie = cookieOf(signin);
-  const order = await post(`${orders.url}/api/orders`, { ticketId: 'second' }, cookie);
+  const cookie = sessionCookieOf(signin);
+  const order = await postJson(`${orders.url}/api/orders`, { ticketId: 'second' }, cookie);
   expect(order.status).toBe(201);
   const list = await fetch(`${orders.url}/api/orders`, { headers: { cookie } });
   expect((await list.json() as { ticketId: string }[]).map((o) => o.ticketId).sort()).toEqual(['first', 'second']);

@@ -8,5 +8,6 @@ export { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } 
 
 /** A JWT key for tests only (32 bytes); never used outside them. */
 export const TEST_JWT_KEY = 'test-only-jwt-key-0123456789abcdef';
+export { postJson } from './post-json.js';
 export { sessionCookieOf, jwtFromCookie, cookieWithJwt, cookieWithSession } from './session-cookie.js';
 export { startTestServiceDeps, type TestServiceDeps } from './service-deps.js';
