@@ -4,7 +4,8 @@ import request from 'supertest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { AUTH_STREAM } from '@ticketing/common';
-import { sessionCookieOf, waitFor } from '@ticketing/testing';
+import { waitFor } from '@ticketing/testing';
+import { signup } from './signup.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 let auth: TestAuth;
@@ -12,16 +13,11 @@ let adminCookie: string;
 let adminId: string;
 beforeAll(async () => {
   auth = await startAuth();
-  const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
-  adminCookie = sessionCookieOf(admin);
-  adminId = admin.body.id;
+  ({ id: adminId, cookie: adminCookie } = await signup(auth, ADMIN_EMAIL));
 });
 afterAll(() => auth.close());
 
-async function newUser(email: string): Promise<{ id: string; cookie: string }> {
-  const res = await request(auth.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
-  return { id: res.body.id, cookie: sessionCookieOf(res) };
-}
+const newUser = (email: string) => signup(auth, email);
 
 const ban = (id: string, body: unknown = { reason: 'spam' }, cookie = adminCookie) =>
   request(auth.app).post(`/api/admin/users/${id}/ban`).set('Cookie', cookie).send(body as object);
@@ -223,11 +219,7 @@ describe('an admin banned in the database, before the ban list knows', () => {
     // No relay: the ban commits but its event is never published, so only the database knows.
     const isolated = await startAuth({ ADMIN_EMAILS: 'a@example.com,b@example.com' }, { relay: false });
     try {
-      const signup = async (email: string) => {
-        const res = await request(isolated.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
-        return { id: res.body.id as string, cookie: sessionCookieOf(res) };
-      };
-      const [a, b] = [await signup('a@example.com'), await signup('b@example.com')];
+      const [a, b] = [await signup(isolated, 'a@example.com'), await signup(isolated, 'b@example.com')];
       const selfUnban = await request(isolated.app).post(`/api/admin/users/${a.id}/unban`).set('Cookie', a.cookie);
       expect(selfUnban.status).toBe(403);
       expect(selfUnban.body).toEqual({ errors: [{ message: 'Admins cannot unban themselves' }] });

@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { sessionCookieOf } from '@ticketing/testing';
+import { signup } from './signup.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 let auth: TestAuth;
 let adminCookie: string;
 beforeAll(async () => {
   auth = await startAuth();
-  const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
-  adminCookie = sessionCookieOf(admin);
+  adminCookie = (await signup(auth, ADMIN_EMAIL)).cookie;
 });
 afterAll(() => auth.close());
 
-async function newUserId(email: string): Promise<string> {
-  return (await request(auth.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201)).body.id;
-}
+const newUserId = async (email: string) => (await signup(auth, email)).id;
 
 /** Bans with this exact request body, so a JSON escape such as \ud800 reaches the server as written. */
 const banRaw = (id: string, body: string) => request(auth.app).post(`/api/admin/users/${id}/ban`)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { jwtFromCookie, sessionCookieOf, waitFor } from '@ticketing/testing';
+import { signup } from './signup.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 // Two auth replicas on one database whose clocks disagree, played by one app whose process clock
@@ -30,8 +31,7 @@ let adminCookie: string;
 beforeAll(async () => {
   globalThis.Date = SkewedDate;
   auth = await startAuth();
-  const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
-  adminCookie = sessionCookieOf(admin);
+  adminCookie = (await signup(auth, ADMIN_EMAIL)).cookie;
 });
 afterAll(async () => {
   await auth?.close();
@@ -49,7 +49,7 @@ async function banListRefuses(userId: string, iat: number): Promise<boolean> {
 
 describe('iat and bannedAt come from the database clock, whatever the replicas\' clocks say', () => {
   it('a token signed in on a replica 10 s ahead of the one that bans is refused by the ban list', async () => {
-    await request(auth.app).post('/api/users/signup').send({ email: 'skew-signin@example.com', password: 'password1' }).expect(201);
+    await signup(auth, 'skew-signin@example.com');
     const signin = await request(auth.app).post('/api/users/signin').send({ email: 'skew-signin@example.com', password: 'password1' }).expect(200);
     const cookie = sessionCookieOf(signin);
     const banned = await withClockOff(-10_000, () => ban(signin.body.id));
@@ -58,20 +58,18 @@ describe('iat and bannedAt come from the database clock, whatever the replicas\'
   });
 
   it('a token from signup on a replica 10 s ahead is refused once a replica on time bans the user', async () => {
-    const signup = await withClockOff(10_000, () =>
-      request(auth.app).post('/api/users/signup').send({ email: 'skew-signup@example.com', password: 'password1' }).expect(201));
-    const cookie = sessionCookieOf(signup);
-    const banned = await ban(signup.body.id);
-    expect(await banListRefuses(signup.body.id, iatOf(cookie)), 'the ban list refuses the token from before the ban').toBe(true);
+    const { id, cookie } = await withClockOff(10_000, () => signup(auth, 'skew-signup@example.com'));
+    const banned = await ban(id);
+    expect(await banListRefuses(id, iatOf(cookie)), 'the ban list refuses the token from before the ban').toBe(true);
     expect(Date.parse(banned.body.bannedAt)).toBeGreaterThanOrEqual(iatOf(cookie) * 1000);
   });
 
   it('the unban event is dated by the database too, so never before the ban it lifts', async () => {
-    const signup = await request(auth.app).post('/api/users/signup').send({ email: 'skew-unban@example.com', password: 'password1' }).expect(201);
-    const banned = await ban(signup.body.id);
-    await withClockOff(-10_000, () => request(auth.app).post(`/api/admin/users/${signup.body.id}/unban`).set('Cookie', adminCookie).expect(200));
+    const { id } = await signup(auth, 'skew-unban@example.com');
+    const banned = await ban(id);
+    await withClockOff(-10_000, () => request(auth.app).post(`/api/admin/users/${id}/unban`).set('Cookie', adminCookie).expect(200));
     const { rows } = await auth.db.query<{ unbanned_at: string }>(
-      "SELECT payload->>'unbannedAt' AS unbanned_at FROM outbox WHERE subject = 'auth.user.unbanned' AND payload->>'userId' = $1", [signup.body.id]);
+      "SELECT payload->>'unbannedAt' AS unbanned_at FROM outbox WHERE subject = 'auth.user.unbanned' AND payload->>'userId' = $1", [id]);
     expect(rows).toHaveLength(1);
     expect(Date.parse(rows[0]!.unbanned_at)).toBeGreaterThanOrEqual(Date.parse(banned.body.bannedAt));
   });

@@ -4,14 +4,15 @@ import request from 'supertest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { AUTH_STREAM, connectNats, Subjects, type Database } from '@ticketing/common';
-import { freePort, sessionCookieOf, silentLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
+import { freePort, silentLogger, startNatsServer, waitFor, type NatsServer } from '@ticketing/testing';
 import { enqueueEvent, startOutboxRelay } from '../src/outbox.js';
+import { signup } from './signup.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
 
 async function signupAdminAndUser(auth: TestAuth, email: string) {
-  const admin = await request(auth.app).post('/api/users/signup').send({ email: ADMIN_EMAIL, password: 'password1' }).expect(201);
-  const user = await request(auth.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
-  return { adminCookie: sessionCookieOf(admin), userId: user.body.id as string };
+  const admin = await signup(auth, ADMIN_EMAIL);
+  const user = await signup(auth, email);
+  return { adminCookie: admin.cookie, userId: user.id };
 }
 
 async function pendingIds(db: Database): Promise<string[]> {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { sessionCookieOf, waitFor } from '@ticketing/testing';
+import { waitFor } from '@ticketing/testing';
 import { startOrders, type TestOrders } from '../../orders/test/start-orders.js';
 import { ADMIN_EMAIL, startAuth, type TestAuth } from '../../auth/test/start-auth.js';
+import { signup } from '../../auth/test/signup.js';
 
 // The auth and orders apps in this process, on one nats-server: a ban made on auth must reach orders whatever letter case
 // the admin typed the id in.
@@ -12,17 +13,12 @@ let admin: { id: string; cookie: string };
 beforeAll(async () => {
   auth = await startAuth();
   orders = await startOrders({ natsUrl: auth.config.natsUrl });
-  admin = await signup(ADMIN_EMAIL);
+  admin = await signup(auth, ADMIN_EMAIL);
 });
 afterAll(async () => {
   await orders?.close();
   await auth?.close();
 });
-
-async function signup(email: string): Promise<{ id: string; cookie: string }> {
-  const res = await request(auth.app).post('/api/users/signup').send({ email, password: 'password1' }).expect(201);
-  return { id: res.body.id, cookie: sessionCookieOf(res) };
-}
 
 /** The id with every other hex letter upper-cased. */
 const mixedCase = (id: string) => [...id].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c)).join('');
@@ -34,7 +30,7 @@ describe.each([
   ['mixed case', mixedCase],
 ])('a user id typed in %s', (label, spell) => {
   it('bans on auth and on orders, with the event carrying the id as the database holds it', async () => {
-    const user = await signup(`${label.replace(' ', '-')}@example.com`);
+    const user = await signup(auth, `${label.replace(' ', '-')}@example.com`);
     expect((await listOrders(user.cookie)).status).toBe(200);
     const res = await request(auth.app).post(`/api/admin/users/${spell(user.id)}/ban`).set('Cookie', admin.cookie).send({ reason: 'spam' });
     expect(res.status).toBe(200);
@@ -63,8 +59,8 @@ describe.each([
 
 describe('order ids in any letter case', () => {
   it('finds and cancels the caller\'s order, and still hides other users\' orders', async () => {
-    const owner = await signup('owner@example.com');
-    const stranger = await signup('stranger@example.com');
+    const owner = await signup(auth, 'owner@example.com');
+    const stranger = await signup(auth, 'stranger@example.com');
     const created = await request(orders.app).post('/api/orders').set('Cookie', owner.cookie).send({ ticketId: 'case-1' }).expect(201);
     const upper = created.body.id.toUpperCase();
     const shown = await request(orders.app).get(`/api/orders/${upper}`).set('Cookie', owner.cookie);
@@ -96,7 +92,7 @@ describe('a service configured with a shorter token lifetime than auth', () => {
   it('refuses auth\'s tokens for their whole life, loudly, instead of forgetting bans early', async () => {
     const short = await startOrders({ natsUrl: auth.config.natsUrl, env: { ACCESS_TOKEN_TTL: '3s' } });
     try {
-      const user = await signup('short-lived@example.com');
+      const user = await signup(auth, 'short-lived@example.com');
       expect((await listOrders(user.cookie)).status).toBe(200);
       const res = await request(short.app).get('/api/orders').set('Cookie', user.cookie);
       expect(res.status).toBe(401);
