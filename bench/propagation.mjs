@@ -114,7 +114,7 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
 
   // Cross-check with the services' own view: every ban was published and applied once.
   const metric = async (service, name) => {
-    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const text = await (await fetch(`${service.metricsUrl}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return line === undefined ? undefined : Number(line.split(' ').pop());
   };

@@ -56,7 +56,7 @@ const children = processes.map(({ name, port, command, args }) => {
 });
 
 const [auth, orders] = processes.filter((p) => p.port);
-process.stdout.write(`auth on http://localhost:${auth.port}, orders on http://localhost:${orders.port}, NATS at ${natsUrl}; admins: ${shared.ADMIN_EMAILS}\n`);
+process.stdout.write(`auth on http://localhost:${auth.port}, orders on http://localhost:${orders.port} (metrics on :9300 and :9301), NATS at ${natsUrl}; admins: ${shared.ADMIN_EMAILS}\n`);
 
 let stopping = false;
 function stop(code) {

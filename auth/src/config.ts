@@ -14,7 +14,7 @@ export interface AuthConfig extends ServiceConfig {
 /** Reads and validates the auth service's settings (see the README's config table). */
 export function loadConfig(env: Env): AuthConfig {
   const read = configReader(env);
-  const service = loadServiceConfig(env, { port: 3000, dataDir: '.data/auth' });
+  const service = loadServiceConfig(env, { port: 3000, metricsPort: 9300, dataDir: '.data/auth' });
   const adminEmails = Object.freeze(read.list('ADMIN_EMAILS').map((email) => email.toLowerCase()));
   const authRateLimitPerMinute = read.integer('AUTH_RATE_LIMIT', { default: 20, min: 1 });
   const authAccountRateLimitPerMinute = read.integer('AUTH_ACCOUNT_RATE_LIMIT', { default: 10, min: 1 });

@@ -61,7 +61,7 @@ describe('with NATS down', () => {
     expect(eventId).toBeDefined();
     await auth.relay!.relayPending();
     expect(await pendingIds(auth.db)).toEqual([eventId]);
-    const metrics = await request(auth.app).get('/metrics');
+    const metrics = { text: await auth.deps.metrics.registry.metrics() };
     expect(metrics.text).toMatch(/^outbox_pending_rows\{[^}]*\} 1$/m);
 
     await nats.start();

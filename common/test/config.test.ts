@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { ConfigError, configReader, loadServiceConfig, type Env } from '@ticketing/common';
 
 const KEY_32 = 'k'.repeat(32);
-const DEFAULTS = { port: 3001, dataDir: '.data/orders' };
+const DEFAULTS = { port: 3001, metricsPort: 9301, dataDir: '.data/orders' };
 
 function load(env: Env) {
   return loadServiceConfig(env, DEFAULTS);
@@ -28,6 +28,7 @@ describe('loadServiceConfig', () => {
   it('applies the defaults when only JWT_KEY is set', () => {
     expect(load({ JWT_KEY: KEY_32 })).toEqual({
       port: 3001,
+      metricsPort: 9301,
       production: false,
       jwtKey: KEY_32,
       accessTokenTtlMs: 900_000,
@@ -44,6 +45,7 @@ describe('loadServiceConfig', () => {
   it('reads every variable', () => {
     expect(load({
       PORT: '8080',
+      METRICS_PORT: '9090',
       NODE_ENV: 'production',
       JWT_KEY: KEY_32,
       ACCESS_TOKEN_TTL: '5m',
@@ -56,6 +58,7 @@ describe('loadServiceConfig', () => {
       LOG_LEVEL: 'debug',
     })).toEqual({
       port: 8080,
+      metricsPort: 9090,
       production: true,
       jwtKey: KEY_32,
       accessTokenTtlMs: 300_000,
@@ -97,6 +100,13 @@ describe('loadServiceConfig', () => {
   it('gives every allowed origin the form a browser sends', () => {
     expect(load({ JWT_KEY: KEY_32, ALLOWED_ORIGINS: 'HTTPS://App.Example.com:443/,http://localhost:5173' }).allowedOrigins)
       .toEqual(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  it('serves metrics on a port of their own, never on PORT', () => {
+    expect(configError('METRICS_PORT', () => load({ JWT_KEY: KEY_32, PORT: '9301' })).message).toMatch(/must differ from PORT/);
+    expect(configError('METRICS_PORT', () => load({ JWT_KEY: KEY_32, PORT: '8080', METRICS_PORT: '8080' })).message).toMatch(/must differ from PORT \(8080\)/);
+    // Both chosen by the system: they cannot collide.
+    expect(load({ JWT_KEY: KEY_32, PORT: '0', METRICS_PORT: '0' }).metricsPort).toBe(0);
   });
 
   it('accepts PORT 0 (pick a free port) and 65535', () => {

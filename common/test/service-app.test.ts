@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
-import { createMetrics, createServiceApp, NotReadyError, requireAuth, type ReadinessCheck } from '@ticketing/common';
+import { createMetrics, createMetricsApp, createServiceApp, NotReadyError, requireAuth, type ReadinessCheck } from '@ticketing/common';
 import { capturingLogger, cookieWithJwt } from '@ticketing/testing';
 import { T0, signAt, verifierAt, whoAmI } from './fixtures.js';
 
@@ -61,11 +61,14 @@ describe('createServiceApp', () => {
     expect((await request(server).get('/healthz/ready')).status).toBe(200);
   });
 
-  it('serves Prometheus metrics counting requests by route pattern', async () => {
-    const { server } = app();
+  it('counts requests by route pattern, served by the metrics app and never on the public one', async () => {
+    const { server, metrics } = app();
     await request(server).get('/api/orders/123').expect(200);
     await request(server).get('/api/orders/456').expect(200);
-    const res = await request(server).get('/metrics');
+    expect((await request(server).get('/metrics')).status).toBe(404);
+    const metricsApp = createMetricsApp(metrics);
+    expect((await request(metricsApp).get('/api/orders/123')).status).toBe(404);
+    const res = await request(metricsApp).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toContain('# TYPE http_requests_total counter');
@@ -96,8 +99,8 @@ describe('createServiceApp', () => {
     const first = app();
     const second = app();
     await request(first.server).get('/api/orders/1').expect(200);
-    const res = await request(second.server).get('/metrics');
-    expect(res.text).not.toContain('route="/api/orders/:id"');
+    const text = await second.metrics.registry.metrics();
+    expect(text).not.toContain('route="/api/orders/:id"');
   });
 
   it('answers 404 with the error body to an unknown route', async () => {

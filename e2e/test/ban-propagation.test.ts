@@ -75,7 +75,9 @@ it('with NATS down a ban still commits, and orders refuses once NATS is back', a
   expect(ban.status).toBe(200);
   // Local verification keeps working while NATS is down.
   expect((await listOrders(orders, user.cookie)).status).toBe(200);
-  const metrics = await (await fetch(`${orders.url}/metrics`)).text();
+  // Metrics are on their own port only, never on the public one.
+  expect((await fetch(`${orders.url}/metrics`)).status).toBe(404);
+  const metrics = await (await fetch(`${orders.metricsUrl}/metrics`)).text();
   expect(metrics).toMatch(/^nats_connected\{[^}]*\} 0$/m);
 
   await nats.start();

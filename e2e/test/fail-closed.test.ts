@@ -96,7 +96,7 @@ describe('a service configured with a shorter token lifetime than auth', () => {
       expect((await listOrders(user.cookie)).status).toBe(200);
       const res = await request(short.app).get('/api/orders').set('Cookie', user.cookie);
       expect(res.status).toBe(401);
-      const metrics = await request(short.app).get('/metrics');
+      const metrics = { text: await short.deps.metrics.registry.metrics() };
       expect(metrics.text).toMatch(/^tokens_refused_total\{[^}]*reason="lifetime"[^}]*\} 1$/m);
     } finally {
       await short.close();

@@ -4,5 +4,5 @@ export type OrdersConfig = ServiceConfig;
 
 /** Reads and validates the orders service's settings (see the README's config table). */
 export function loadConfig(env: Env): OrdersConfig {
-  return loadServiceConfig(env, { port: 3001, dataDir: '.data/orders' });
+  return loadServiceConfig(env, { port: 3001, metricsPort: 9301, dataDir: '.data/orders' });
 }

@@ -45,6 +45,6 @@ it('refuses a banned user on every route with 403 and clears the cookie; other u
   const later = createTokenSigner({ key: createTokenKey(TEST_JWT_KEY), ttlMs: 60_000, now: () => bannedAt + 1_000 })
     .sign({ id: userId, email: 'later@example.com', role: 'user' });
   expect((await request(orders.app).get('/api/orders').set('Cookie', cookieWithJwt(later))).status).toBe(200);
-  const metrics = await request(orders.app).get('/metrics');
+  const metrics = { text: await orders.deps.metrics.registry.metrics() };
   expect(metrics.text).toMatch(/^ban_events_malformed_total\{[^}]*\} 1$/m);
 });

@@ -7,6 +7,8 @@ export interface ServiceProcess {
   /** `http://127.0.0.1:<port>`. */
   readonly url: string;
   readonly port: number;
+  /** `http://127.0.0.1:<metrics port>`, where `GET /metrics` is served (undefined when the service logged none). */
+  readonly metricsUrl: string | undefined;
   /** Everything the process has written (its JSON log lines and any stderr). */
   output(): string;
   /**
@@ -30,11 +32,12 @@ const STOP_TIMEOUT_MS = 15_000;
 /** The log levels at which a service still writes its `listening` line (logged at info). */
 const LEVELS_WITH_INFO = ['trace', 'debug', 'info'];
 
-/** The port in a service's `{"msg":"listening","port":N}` log line, if `line` is that line. */
-function listeningPort(line: string): number | undefined {
+/** The ports in a service's `{"msg":"listening","port":N,"metricsPort":M}` log line, if `line` is that line. */
+function listeningPorts(line: string): { port: number; metricsPort: number | undefined } | undefined {
   try {
-    const entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
-    return entry.msg === 'listening' && typeof entry.port === 'number' ? entry.port : undefined;
+    const entry = JSON.parse(line) as { msg?: unknown; port?: unknown; metricsPort?: unknown };
+    if (entry.msg !== 'listening' || typeof entry.port !== 'number') return undefined;
+    return { port: entry.port, metricsPort: typeof entry.metricsPort === 'number' ? entry.metricsPort : undefined };
   } catch {
     return undefined; // not a JSON log line (stderr, a stack)
   }
@@ -42,7 +45,7 @@ function listeningPort(line: string): number | undefined {
 
 /**
  * Starts a built service as a real process (`node <main>`, with `env` plus `PATH`, `LOG_LEVEL=info`
- * and `PORT=0` unless `env` sets them), learns the port it got from its `listening` log line (so no
+ * `PORT=0` and `METRICS_PORT=0` unless `env` sets them), learns the ports it got from its `listening` log line (so no
  * other process can take the port between choosing and listening), and resolves once
  * `/healthz/ready` answers 200 (or, with `ready: false`, once `/healthz/live` does). A process that
  * exits or does not come up within 30 s is killed and the start rejects with what it wrote.
@@ -70,9 +73,9 @@ export async function startServiceProcess(
   if (!existsSync(path)) throw new Error(`${path} is missing: build the service first (npx tsc -b)`);
   let output = '';
   let stdoutLine = '';
-  let port: number | undefined;
+  let ports: { port: number; metricsPort: number | undefined } | undefined;
   const child = spawn(process.execPath, [path], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => {
@@ -80,7 +83,7 @@ export async function startServiceProcess(
     output += text;
     const lines = (stdoutLine + text).split('\n');
     stdoutLine = lines.pop()!;
-    for (const line of lines) port ??= listeningPort(line);
+    for (const line of lines) ports ??= listeningPorts(line);
   });
   child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   let spawnFailed = false;
@@ -107,12 +110,12 @@ export async function startServiceProcess(
     }
   }
 
-  let listening: number | 'exited';
+  let listening: { port: number; metricsPort: number | undefined } | 'exited';
   try {
     // Each condition returns (rather than throws) on an early exit, so the wait ends at once.
-    listening = await waitFor(() => (gone() ? 'exited' : port), { timeoutMs: START_TIMEOUT_MS, what: `${name} to log the port it listens on` });
+    listening = await waitFor(() => (gone() ? 'exited' : ports), { timeoutMs: START_TIMEOUT_MS, what: `${name} to log the port it listens on` });
     if (listening === 'exited') throw died(await exited);
-    const url = `http://127.0.0.1:${listening}/healthz/${probe}`;
+    const url = `http://127.0.0.1:${listening.port}/healthz/${probe}`;
     await waitFor(async () => {
       if (gone()) return true;
       const res = await fetch(url);
@@ -126,8 +129,9 @@ export async function startServiceProcess(
     throw err;
   }
   return {
-    url: `http://127.0.0.1:${listening}`,
-    port: listening,
+    url: `http://127.0.0.1:${listening.port}`,
+    port: listening.port,
+    metricsUrl: listening.metricsPort === undefined ? undefined : `http://127.0.0.1:${listening.metricsPort}`,
     output: () => output,
     stop,
   };

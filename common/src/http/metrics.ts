@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -70,4 +70,21 @@ export function createMetrics(options: { service: string }): Metrics {
       res.set('Content-Type', registry.contentType).send(await registry.metrics());
     },
   };
+}
+
+/**
+ * The app that serves `GET /metrics` and nothing else, for a port of its own (`METRICS_PORT`) that
+ * the ingress does not route: request counts and `ban_list_size` are not for the public.
+ *
+ * @example
+ * await listen(createMetricsApp(metrics), config.metricsPort);
+ */
+export function createMetricsApp(metrics: Metrics): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metrics.handler);
+  app.use(function notFound(_req, res) {
+    res.status(404).json({ errors: [{ message: 'Route not found' }] });
+  });
+  return app;
 }

@@ -44,7 +44,6 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.use(helmet());
   app.use(metrics.middleware);
   app.use(healthRoutes(options.readiness, { logger }));
-  app.get('/metrics', metrics.handler);
   app.use(cookieSession({
     name: SESSION_COOKIE,
     // The JWT inside is signed already, and an unsigned cookie can be read by services in any language.

@@ -123,6 +123,8 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** Settings every service reads. */
 export interface ServiceConfig {
   port: number;
+  /** Where `GET /metrics` is served: a port of its own, which the ingress does not route. */
+  metricsPort: number;
   production: boolean;
   jwtKey: string;
   accessTokenTtlMs: number;
@@ -141,12 +143,16 @@ export interface ServiceConfig {
  * Reads the settings every service shares (see the README's config table).
  *
  * @example
- * const config = Object.freeze({ ...loadServiceConfig(env, { port: 3001, dataDir: '.data/orders' }) });
+ * const config = Object.freeze({ ...loadServiceConfig(env, { port: 3001, metricsPort: 9301, dataDir: '.data/orders' }) });
  */
-export function loadServiceConfig(env: Env, defaults: { port: number; dataDir: string }): ServiceConfig {
+export function loadServiceConfig(env: Env, defaults: { port: number; metricsPort: number; dataDir: string }): ServiceConfig {
   const read = configReader(env);
+  const port = read.integer('PORT', { default: defaults.port, min: 0, max: 65_535 });
+  const metricsPort = read.integer('METRICS_PORT', { default: defaults.metricsPort, min: 0, max: 65_535 });
+  if (metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port}): metrics are not served on the public port`);
   return {
-    port: read.integer('PORT', { default: defaults.port, min: 0, max: 65_535 }),
+    port,
+    metricsPort,
     // Any other spelling ("Production", "prod") would silently drop secure cookies and trust proxy.
     production: read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production',
     jwtKey: read.secret('JWT_KEY', { minBytes: MIN_JWT_KEY_BYTES }),

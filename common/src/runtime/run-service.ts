@@ -1,7 +1,8 @@
+import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { startServiceBanSync, type BanSync } from '../events/ban-sync.js';
 import { connectNats, type NatsClient } from '../events/nats.js';
-import { createMetrics, type Metrics } from '../http/metrics.js';
+import { createMetrics, createMetricsApp, type Metrics } from '../http/metrics.js';
 import { ConfigError, type Env, type ServiceConfig } from './config.js';
 import { migrate, openDatabase, type Database } from './database.js';
 import { createLogger, type Logger } from './logger.js';
@@ -46,6 +47,12 @@ export interface RunServiceOptions<C extends ServiceConfig> extends CommonOption
 export interface RunServiceWithoutDatabaseOptions<C extends ServiceConfig> extends CommonOptions<C> {
   database: false;
   start: (deps: ServiceDepsWithoutDatabase<C>) => ServiceParts;
+}
+
+/** The port a listening server got (the one asked for, or the one the system chose for 0). */
+function portOf(server: Server): number {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
 /** Prints one line and exits: the way a service refuses to start. */
@@ -105,11 +112,13 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry });
   const parts = start({ config, logger, metrics, nats, banSync });
   const server = await listen(parts.app, config.port).catch((err: unknown) => exitWith(`${service}: ${(err as Error).message}`));
-  const address = server.address();
-  logger.info({ port: typeof address === 'object' && address ? address.port : config.port, production: config.production }, 'listening');
+  const metricsServer = await listen(createMetricsApp(metrics), config.metricsPort)
+    .catch((err: unknown) => exitWith(`${service}: metrics: ${(err as Error).message} (METRICS_PORT)`));
+  logger.info({ port: portOf(server), metricsPort: portOf(metricsServer), production: config.production }, 'listening');
   onShutdownSignal(logger, () => closeGracefully(server, {
     timeoutMs: options.drainTimeoutMs ?? 10_000,
     cleanup: async () => {
+      await closeGracefully(metricsServer, { timeoutMs: 1_000, cleanup: async () => undefined });
       await parts.close?.();
       await banSync.stop();
       await nats.close();

@@ -8,7 +8,7 @@ import { createTokenKey, createTokenVerifier } from '@ticketing/common/tokens';
 await runService({
   service: 'no-database',
   env: process.env,
-  loadConfig: (env) => loadServiceConfig(env, { port: 0, dataDir: '.data/no-database' }),
+  loadConfig: (env) => loadServiceConfig(env, { port: 0, metricsPort: 0, dataDir: '.data/no-database' }),
   database: false,
   drainTimeoutMs: 2_000,
   start: ({ config, logger, metrics, nats, banSync }) => {
