@@ -128,7 +128,7 @@ describe('startBanSync: replay', () => {
     expect(bans.isBanned(userId, Date.now() + 1_000)).toBe(false);
   });
 
-  it('replays from now - windowMs - clockSkewMs by the server timestamp, and no further back', async () => {
+  it('replays the window back from the stream\'s last message by the server timestamp, and no further back', async () => {
     const jsm = await jetstreamManager(pub);
     const before = newUser('before');
     const inside = newUser('inside');
@@ -142,9 +142,10 @@ describe('startBanSync: replay', () => {
     const storedInside = await jsm.streams.getMessage(AUTH_STREAM, { seq: ackInside.seq });
     expect(storedInside!.time.getTime()).toBeGreaterThan(beforeMs + 1);
 
-    const windowMs = 60_000;
-    const clockSkewMs = 30_000;
-    const { sync, bans, registry } = startSync({ windowMs, clockSkewMs, now: () => beforeMs + 1 + windowMs + clockSkewMs });
+    // The window (1 ms + 1 ms of skew) opens after the first event was stored and before the last.
+    const windowMs = 1;
+    const clockSkewMs = 1;
+    const { sync, bans, registry } = startSync({ windowMs, clockSkewMs });
     await sync.ready;
     expect(bans.isBanned(inside, Date.now() - 60_000)).toBe(true);
     expect(bans.isBanned(before, Date.now() - 60_000)).toBe(false);
@@ -152,16 +153,13 @@ describe('startBanSync: replay', () => {
     expect(await metricValue(registry, 'ban_events_applied_total')).toBe(1);
   });
 
-  it('replays nothing when every event is older than the window', async () => {
+  it('still replays recent bans when this service\'s clock runs ahead of the NATS server\'s by more than the skew', async () => {
     const userId = newUser();
     await publishBan(banEvent(userId));
-    const windowMs = 1_000;
-    const future = Date.now() + 60_000;
-    const { sync, bans, registry } = startSync({ windowMs, clockSkewMs: 1_000, now: () => future });
+    // By this service's clock the event is older than the window; by the stream's it is the latest.
+    const { sync, bans } = startSync({ windowMs: 1_000, clockSkewMs: 1_000, now: () => Date.now() + 60_000 });
     await sync.ready;
-    expect(sync.isCaughtUp()).toBe(true);
-    expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(false);
-    expect(await metricValue(registry, 'ban_events_applied_total')).toBe(0);
+    expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(true);
   });
 });
 
@@ -222,6 +220,28 @@ describe('startBanSync: live events', () => {
     expect(await metricValue(registry, 'ban_events_clamped_total')).toBe(2);
     expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(0);
     expect(lines().filter((line) => line.level === 40 && /more than CLOCK_SKEW after the stream/.test(String(line.msg)))).toHaveLength(2);
+  });
+
+  it('keeps a ban for its whole window when the NATS server\'s clock runs behind this service\'s', async () => {
+    // This service and the auth database agree; the NATS server (which stamps the stream) is 20 min behind.
+    const clock = { offsetMs: 20 * 60_000 };
+    const now = () => Date.now() + clock.offsetMs;
+    const userId = newUser();
+    const bannedAtMs = now();
+    await publishBan(banEvent(userId, { bannedAtMs }));
+    const { logger } = capturingLogger();
+    const nats = connectNats({ url: server.url, name: 'ban-sync-test', logger, retryDelayMs: 50 });
+    const bans = new BanList({ max: 1_000, windowMs: WINDOW_MS, logger, now });
+    const sync = startBanSync({ nats, bans, windowMs: WINDOW_MS, clockSkewMs: 30_000, logger, retryDelayMs: 50, now });
+    cleanups.push(async () => {
+      await sync.stop();
+      await nats.close();
+    });
+    // The replay reaches it although, by this service's clock, the stream stored it 20 min ago.
+    await waitFor(() => bans.isBanned(userId, bannedAtMs), { timeoutMs: 10_000, what: 'the replayed ban' });
+    // A token issued at the ban lives until bannedAt + ACCESS_TOKEN_TTL (+ skew): the entry must too.
+    clock.offsetMs += WINDOW_MS - 2_000;
+    expect(bans.isBanned(userId, bannedAtMs)).toBe(true);
   });
 
   it('applies a ban whose fields other than userId, bannedAt and version break the contract', async () => {

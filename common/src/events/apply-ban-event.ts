@@ -13,6 +13,8 @@ export interface BanEventTarget {
   windowMs: number;
   /** How far after the stream stored it a ban may be dated before it is warned about, in ms. */
   clockSkewMs: number;
+  /** This service's clock, in ms since the epoch: the one that judges whether a token expired. */
+  now: () => number;
 }
 
 /**
@@ -67,8 +69,10 @@ function salvageMalformed(msg: JsMsg, err: MalformedEventError, target: BanEvent
  * A ban is never dropped or weakened for its date. One dated more than `CLOCK_SKEW` after the
  * stream stored it comes from a clock running ahead (whose tokens are dated by the same clock,
  * so it still refuses every token up to its own date), or is forged: it is applied as dated,
- * warned about and counted, and its entry's lifetime counts from no later than the stream time
- * plus one window, so a far-future date cannot keep an entry for long.
+ * warned about and counted, and its entry's lifetime counts from no later than one window from
+ * now, so a far-future date cannot keep an entry for long. The bound is this service's clock, not
+ * the stream's: that is the clock that judges a token's expiry, and a NATS server whose clock runs
+ * behind must not shorten a ban.
  */
 function datedBan(msg: JsMsg, payload: { userId: string; bannedAt: string; version: number }, target: BanEventTarget) {
   const bannedAt = new Date(payload.bannedAt);
@@ -78,5 +82,5 @@ function datedBan(msg: JsMsg, payload: { userId: string; bannedAt: string; versi
     target.logger.warn({ subject: msg.subject, seq: msg.seq, bannedAt: payload.bannedAt, storedAt: new Date(storedAtMs).toISOString() },
       'ban dated more than CLOCK_SKEW after the stream stored it; applied as dated (check the auth database clock)');
   }
-  return { userId: payload.userId, bannedAt, version: payload.version, windowFrom: new Date(storedAtMs + target.windowMs) };
+  return { userId: payload.userId, bannedAt, version: payload.version, windowFrom: new Date(Math.max(storedAtMs, target.now()) + target.windowMs) };
 }

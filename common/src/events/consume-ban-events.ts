@@ -18,8 +18,8 @@ export interface BanSyncContext extends BanEventTarget {
  */
 export async function consumeBanEvents(context: BanSyncContext, progress: BanSyncProgress, control: BanSyncControl): Promise<boolean> {
   const nc = await context.nats.connection();
-  await ensureStream(nc, context, progress);
-  const messages = await openMessages(nc, startFrom(context, progress), context, progress);
+  const lastStoredMs = await ensureStream(nc, context, progress);
+  const messages = await openMessages(nc, startFrom(context, progress, lastStoredMs), context, progress);
   control.follow(messages);
   const reconnect = stopOnReconnect(context.nats, messages);
   stopOnLostStream(messages, context);
@@ -32,21 +32,28 @@ export async function consumeBanEvents(context: BanSyncContext, progress: BanSyn
   return reconnect.happened;
 }
 
-/** Makes sure the AUTH stream exists, and forgets the position when it was made anew since the last pass. */
-async function ensureStream(nc: NatsConnection, context: BanSyncContext, progress: BanSyncProgress): Promise<void> {
-  const { created } = await ensureAuthStream(await jetstreamManager(nc), { windowMs: context.windowMs });
+/**
+ * Makes sure the AUTH stream exists, and forgets the position when it was made anew since the last
+ * pass; resolves with when the stream stored its last message, by the NATS server's clock
+ * (`undefined` when it holds none).
+ */
+async function ensureStream(nc: NatsConnection, context: BanSyncContext, progress: BanSyncProgress): Promise<number | undefined> {
+  const { created, state } = await ensureAuthStream(await jetstreamManager(nc), { windowMs: context.windowMs });
   if (progress.noteStream(created)) context.logger.warn('the AUTH stream was recreated; replaying the recent window');
+  const lastStoredMs = state.messages > 0 ? Date.parse(state.last_ts) : Number.NaN;
+  return Number.isFinite(lastStoredMs) ? lastStoredMs : undefined;
 }
 
 /**
  * Where a pass starts. After an interruption, resume right after the last event seen; the first
- * time, replay the window, reaching back a clock skew further since it is read against the NATS
- * server's clock.
+ * time, replay the window, reaching back a clock skew further. The start is compared with the
+ * NATS server's clock, so it counts back from the earlier of this service's time and the time the
+ * stream stored its last message: a NATS clock running behind then replays more, never less.
  */
-function startFrom(context: BanSyncContext, progress: BanSyncProgress): Partial<OrderedConsumerOptions> {
-  return progress.lastSeq > 0
-    ? { opt_start_seq: progress.lastSeq + 1 }
-    : { opt_start_time: new Date(context.now() - context.windowMs - context.clockSkewMs).toISOString() };
+function startFrom(context: BanSyncContext, progress: BanSyncProgress, lastStoredMs: number | undefined): Partial<OrderedConsumerOptions> {
+  if (progress.lastSeq > 0) return { opt_start_seq: progress.lastSeq + 1 };
+  const fromMs = Math.min(context.now(), lastStoredMs ?? Number.POSITIVE_INFINITY);
+  return { opt_start_time: new Date(fromMs - context.windowMs - context.clockSkewMs).toISOString() };
 }
 
 /** An ordered consumer of the user events from `from`, consuming; the sync has caught up at once when none is pending. */
