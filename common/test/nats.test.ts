@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, it, expect } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstream, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { AUTH_STREAM, Subjects, connectNats, ensureAuthStream } from '@ticketing/common/events';
 import { AUTH_DUPLICATE_WINDOW_MS, AUTH_MIN_MAX_AGE_MS } from '../src/events/nats.js';
@@ -180,6 +180,19 @@ describe('ensureAuthStream', () => {
     expect(config.max_age).toBe(nanos(24 * 3_600_000));
     expect(config.duplicate_window).toBe(nanos(120_000));
     expect(config.subjects).toEqual(['auth.>']);
+  });
+
+  it('lifts any cap on messages or bytes, and a discard-new policy, that would drop bans inside the window', async () => {
+    const jsm = await jetstreamManager(await rawConnection());
+    await deleteAuthStream(jsm);
+    await jsm.streams.add({
+      name: AUTH_STREAM, subjects: ['auth.>'], storage: StorageType.File, max_age: nanos(24 * 3_600_000), duplicate_window: nanos(120_000),
+      max_msgs: 1, max_bytes: 4096, max_msgs_per_subject: 1, discard: DiscardPolicy.New,
+    });
+    await ensureAuthStream(jsm, { windowMs: WINDOW_MS });
+    const config = await authConfig(jsm);
+    expect([config.max_msgs, config.max_bytes, config.max_msgs_per_subject]).toEqual([-1, -1, -1]);
+    expect(config.discard).toBe(DiscardPolicy.Old);
   });
 
   it('grows max_age beyond 24h when tokens live longer, and never lowers it', async () => {

@@ -226,11 +226,18 @@ export async function ensureAuthStream(jsm: JetStreamManager, options: { windowM
     }
   }
   const { config } = existing;
-  const needsUpdate = config.max_age < wanted.max_age! || config.duplicate_window !== wanted.duplicate_window
+  // Any cap on messages or bytes would drop bans inside the window: only age may retire them.
+  const capped = config.max_msgs !== -1 || config.max_bytes !== -1 || (config.max_msgs_per_subject ?? -1) !== -1
+    || config.discard !== DiscardPolicy.Old;
+  const needsUpdate = capped || config.max_age < wanted.max_age! || config.duplicate_window !== wanted.duplicate_window
     || !config.subjects.includes(Subjects.All);
   if (!needsUpdate) return existing;
   return jsm.streams.update(AUTH_STREAM, {
     ...config,
+    max_msgs: -1,
+    max_bytes: -1,
+    max_msgs_per_subject: -1,
+    discard: DiscardPolicy.Old,
     max_age: Math.max(config.max_age, wanted.max_age!),
     duplicate_window: wanted.duplicate_window!,
     // auth.> covers every narrower auth subject, and the server refuses overlapping ones.
