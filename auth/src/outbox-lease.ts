@@ -17,6 +17,8 @@ export class OutboxLease {
    * renewal was sent plus `leaseMs`, which is never later than the expiry the database recorded.
    */
   #until = 0;
+  /** Until when (`performance.now()`) this relay keeps off the lease after a failed publish. */
+  #restingUntil = 0;
 
   constructor(db: Queryable, options: { leaseMs: number; publishTimeoutMs: number }) {
     this.#db = db;
@@ -29,12 +31,19 @@ export class OutboxLease {
     return this.#until > 0;
   }
 
+  /** True while this relay keeps off the lease after a failed publish (see `giveWay`). */
+  get resting(): boolean {
+    return performance.now() < this.#restingUntil;
+  }
+
   /**
    * Takes the lease, or renews it, when rows are pending (so an idle relay writes nothing); false
-   * when another relay holds it or nothing is pending. The row lock of this one UPDATE makes two
-   * relays racing for an expired lease agree on one winner.
+   * when another relay holds it, nothing is pending, or this relay is resting (without asking the
+   * database). The row lock of this one UPDATE makes two relays racing for an expired lease agree
+   * on one winner.
    */
   async take(): Promise<boolean> {
+    if (this.resting) return false;
     const sentAt = performance.now();
     const { rows } = await this.#db.query(
       `UPDATE outbox_relay_lease SET holder = $1, expires_at = now() + make_interval(secs => $2)
@@ -74,6 +83,18 @@ export class OutboxLease {
   async release(): Promise<void> {
     this.#until = 0;
     await this.#db.query('UPDATE outbox_relay_lease SET holder = NULL WHERE holder = $1', [this.#me]);
+  }
+
+  /**
+   * After a failed publish: releases the lease, then keeps off it for `restMs` plus up to a quarter
+   * more at random. A relay whose NATS accepts publishes but never acknowledges them would otherwise
+   * take the lease straight back, again and again, and a healthy replica polling now and then would
+   * almost never land in the gap; the jitter keeps relays that all fail from retrying in step.
+   */
+  async giveWay(restMs: number): Promise<void> {
+    if (this.taken) await this.release();
+    // Counted from the release, so the whole rest is a window for another relay.
+    this.#restingUntil = performance.now() + restMs * (1 + Math.random() / 4);
   }
 
   /** A publish may start only if the lease outlasts it (twice its timeout, for a busy event loop), so turns never overlap. */

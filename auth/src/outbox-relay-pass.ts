@@ -17,6 +17,8 @@ export interface RelayPassContext {
   batchSize: number;
   /** How long one publish may wait for NATS's acknowledgement, in ms. */
   publishTimeoutMs: number;
+  /** How long a relay whose publish failed keeps off the lease (plus jitter), in ms; see `OutboxLease.giveWay`. */
+  restAfterFailureMs: number;
   /** Aborted when the relay stops: no row is published after that. */
   stopping: AbortSignal;
 }
@@ -27,9 +29,10 @@ interface OutboxRow {
   payload: unknown;
 }
 
-/** Rows published so far in a pass; kept when the pass fails halfway. */
+/** Rows published so far in a pass, kept when the pass fails halfway, and whether a publish failed. */
 interface PassCount {
   published: number;
+  publishFailed: boolean;
 }
 
 /**
@@ -37,7 +40,7 @@ interface PassCount {
  * resolves with how many rows it published. A failure is logged and left to the next pass.
  */
 export async function relayPass(relay: RelayPassContext): Promise<number> {
-  const count: PassCount = { published: 0 };
+  const count: PassCount = { published: 0, publishFailed: false };
   try {
     if (relay.nats.isConnected()) await publishPending(relay, count);
     await measurePending(relay.db, relay.metrics.pending);
@@ -49,14 +52,18 @@ export async function relayPass(relay: RelayPassContext): Promise<number> {
   return count.published;
 }
 
-/** Publishes batch after batch while rows are left and the turn is this relay's, then hands the turn on. */
+/**
+ * Publishes batch after batch while rows are left and the turn is this relay's, then hands the turn
+ * on: at once, or, after a failed publish, for a rest, so that a replica whose NATS works publishes.
+ */
 async function publishPending(relay: RelayPassContext, count: PassCount): Promise<void> {
   const js = jetstream(await relay.nats.connection(), { timeout: relay.publishTimeoutMs });
   try {
     while (!relay.stopping.aborted && (await relayBatch(js, relay, count)));
   } finally {
     // Hand the turn on at once rather than make the other relays wait for it to expire.
-    if (relay.lease.taken) await relay.lease.release();
+    if (count.publishFailed) await relay.lease.giveWay(relay.restAfterFailureMs);
+    else if (relay.lease.taken) await relay.lease.release();
   }
 }
 
@@ -92,6 +99,7 @@ async function publishRow(js: JetStreamClient, row: OutboxRow, relay: RelayPassC
   } catch (err) {
     // Rows published so far are marked already; the rest stay pending for the next pass.
     relay.metrics.failures.inc();
+    count.publishFailed = true;
     relay.logger.warn({ err: (err as Error).message, eventId: row.id }, 'outbox publish failed; will retry');
     return false;
   }

@@ -64,7 +64,10 @@ type RelaySettings = Required<Pick<OutboxRelayOptions, 'intervalMs' | 'batchSize
  * never overtakes its ban), while it holds the lease in `outbox_relay_lease`; the others skip that
  * pass. The lease is taken, renewed and released by single statements and timed by the database's
  * clock, so no transaction, row lock or pooled connection is held while a publish waits for NATS,
- * and a relay that dies holding it is taken over once it expires (`leaseMs`).
+ * and a relay that dies holding it is taken over once it expires (`leaseMs`). A relay whose publish
+ * failed (NATS down, or never acknowledging) hands the lease on and keeps off it for
+ * `publishTimeoutMs` (at least `intervalMs`) plus up to a quarter more, so a replica whose NATS
+ * works takes it meanwhile; when all fail, rows go out that much later after NATS is back.
  *
  * @example
  * const relay = startOutboxRelay({ db, nats, logger });
@@ -75,18 +78,21 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const settings = relaySettings(options);
   const { db, nats, logger } = options;
   const stopping = new AbortController();
+  const lease = new OutboxLease(db, settings);
   const context: RelayPassContext = {
     db,
     nats,
     logger,
     metrics: outboxMetrics(options.registry),
-    lease: new OutboxLease(db, settings),
+    lease,
     pruner: new OutboxPruner(db, settings.retentionMs),
     batchSize: settings.batchSize,
     publishTimeoutMs: settings.publishTimeoutMs,
+    // At least one interval, so a healthy replica's next poll falls within the rest.
+    restAfterFailureMs: Math.max(settings.publishTimeoutMs, settings.intervalMs),
     stopping: stopping.signal,
   };
-  const passes = new PassQueue(() => relayPass(context), stopping.signal);
+  const passes = new PassQueue(() => relayPass(context), stopping.signal, () => lease.resting);
 
   const timer = setInterval(() => void passes.request(), settings.intervalMs);
   timer.unref();

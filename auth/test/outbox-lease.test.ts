@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectNats, migrate, openDatabase, Subjects, type Database, type NatsClient } from '@ticketing/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { AUTH_STREAM, connectNats, ensureAuthStream, migrate, openDatabase, Subjects, type Database, type NatsClient } from '@ticketing/common';
 import { createTestDatabase, silentLogger, startNatsServer, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
 import { enqueueEvent, startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
 import { MIGRATIONS } from '../src/schema.js';
@@ -230,6 +231,32 @@ describe('several outbox relays', () => {
     expect(published.map((publish) => publish.msgId)).toEqual(ids);
     for (const publish of published) expect(publish.receivedAt).toBeGreaterThanOrEqual(expiresBy);
     expect((await lease(db)).holder).toBeNull();
+  });
+
+  it('a relay whose publishes go unacknowledged gives way, so a healthy relay takes the lease and publishes', async () => {
+    const { testDb, db, nats, fake } = await world();
+    // B's NATS has the real AUTH stream; A's publishes reach the fake, which never acknowledges them.
+    const healthyNats = await startNatsServer();
+    cleanups.push(() => healthyNats.destroy());
+    const healthyClient = await natsClient(healthyNats.url);
+    await ensureAuthStream(await jetstreamManager(await healthyClient.connection()), { windowMs: 0 });
+    const [id] = await enqueue(db, 1);
+    const publishTimeoutMs = 500;
+    const intervalMs = 100;
+    relay({ db, nats: await natsClient(nats.url), logger, intervalMs, publishTimeoutMs, leaseMs: 3 * publishTimeoutMs });
+    await waitFor(() => fake.received.length === 1, { what: 'the failing relay to take the lease and publish' });
+
+    relay({ db: await anotherPool(testDb), nats: healthyClient, logger, intervalMs, publishTimeoutMs, leaseMs: 3 * publishTimeoutMs });
+    await waitFor(async () => (await pendingIds(db)).length === 0, {
+      timeoutMs: 5 * (publishTimeoutMs + intervalMs),
+      what: 'the healthy relay to take the lease and publish',
+    });
+    const { state } = await (await jetstreamManager(await healthyClient.connection())).streams.info(AUTH_STREAM);
+    expect(state.messages).toBe(1);
+    const stored = await (await jetstreamManager(await healthyClient.connection())).streams.getMessage(AUTH_STREAM, { seq: state.first_seq });
+    expect(stored?.header?.get('Nats-Msg-Id')).toBe(id);
+    // The failing relay tried once, then kept off the lease rather than take it straight back.
+    expect(fake.received.map((publish) => publish.msgId)).toEqual([id]);
   });
 
   it('refuses a lease shorter than three publish timeouts', async () => {
