@@ -134,6 +134,40 @@ describe('connectNats', () => {
   });
 });
 
+describe('connectNats with credentials', () => {
+  let secured: NatsServer;
+  beforeAll(async () => {
+    secured = await startNatsServer({ args: ['--user', 'orders', '--pass', 's3cret-pass'] });
+  });
+  afterAll(() => secured?.destroy());
+
+  it('connects with the user and password in the URL, and never logs the password', async () => {
+    const { logger, lines } = capturingLogger();
+    const url = `nats://orders:s3cret-pass@127.0.0.1:${secured.port}`;
+    const nats = connectNats({ url, name: 'credentials-test', logger, retryDelayMs: 50 });
+    try {
+      const nc = await nats.connection();
+      expect(nc.isClosed()).toBe(false);
+      expect(lines()).toContainEqual(expect.objectContaining({ msg: 'NATS connected', url: `nats://orders:***@127.0.0.1:${secured.port}` }));
+    } finally {
+      await nats.close();
+    }
+    expect(JSON.stringify(lines())).not.toContain('s3cret-pass');
+  });
+
+  it('keeps trying with a wrong password, and logs neither password', async () => {
+    const { logger, lines } = capturingLogger();
+    const nats = connectNats({ url: `nats://orders:wrong-pass@127.0.0.1:${secured.port}`, name: 'credentials-test', logger, retryDelayMs: 50 });
+    try {
+      await waitFor(() => lines().some((line) => line.msg === 'NATS unreachable; retrying in the background'), { timeoutMs: 10_000, what: 'the refusal' });
+      expect(nats.isConnected()).toBe(false);
+    } finally {
+      await nats.close();
+    }
+    expect(JSON.stringify(lines())).not.toContain('wrong-pass');
+  });
+});
+
 describe('ensureAuthStream', () => {
   async function authConfig(jsm: JetStreamManager) {
     return (await jsm.streams.info(AUTH_STREAM)).config;

@@ -26,8 +26,8 @@ type Launch = { kind: 'started'; child: ChildProcess; port: number } | { kind: '
  * Spawns nats-server on `port` (`-1`: the server picks a free one) and resolves once it is listening,
  * with the port it reports in its ports file (written only once its client listener is up).
  */
-async function launch(port: number, storeDir: string, portsDir: string, deadline: number): Promise<Launch> {
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir], {
+async function launch(port: number, storeDir: string, portsDir: string, deadline: number, extraArgs: readonly string[]): Promise<Launch> {
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir, ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let output = '';
@@ -65,12 +65,14 @@ async function stopProcess(child: ChildProcess): Promise<void> {
  * takes the same port again, retrying while another process holds it (up to 15 s). Needs
  * `nats-server` on the PATH.
  *
+ * `args` are passed to nats-server as well (e.g. `['--user', 'svc', '--pass', 'pw']`).
+ *
  * @example
  * const nats = await startNatsServer();
  * await nats.stop(); // an outage
  * await nats.start();
  */
-export async function startNatsServer(): Promise<NatsServer> {
+export async function startNatsServer(options: { args?: readonly string[] } = {}): Promise<NatsServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ticketing-nats-'));
   const storeDir = join(dir, 'store');
   const portsDir = join(dir, 'ports');
@@ -84,7 +86,7 @@ export async function startNatsServer(): Promise<NatsServer> {
     // The first start lets the server pick a port, so no other process can take it in between; a
     // restart needs that same port (clients hold its URL), so it waits while someone else has it.
     const launched = await waitFor(async () => {
-      const attempt = await launch(port, storeDir, portsDir, deadline).catch((err: unknown) => ({ kind: 'failed' as const, err }));
+      const attempt = await launch(port, storeDir, portsDir, deadline, options.args ?? []).catch((err: unknown) => ({ kind: 'failed' as const, err }));
       return attempt.kind === 'port in use' ? undefined : attempt;
     }, { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, what: `port ${port} to be free for nats-server` });
     if (launched.kind === 'failed') throw launched.err;

@@ -41,6 +41,21 @@ function cancellableDelay(ms: number): { done: Promise<void>; cancel(): void } {
 }
 
 /**
+ * The server to dial and the credentials in a NATS URL (`nats://user:password@host:4222`, or
+ * `nats://token@host:4222`), which the client does not read from the URL itself, and the URL as
+ * logs may show it: without its password or token.
+ */
+function natsTarget(url: string): { server: string; credentials: { user?: string; pass?: string; token?: string }; shown: string } {
+  const parsed = new URL(url);
+  const user = decodeURIComponent(parsed.username);
+  const pass = decodeURIComponent(parsed.password);
+  const server = `${parsed.protocol}//${parsed.host}`;
+  if (user === '') return { server, credentials: {}, shown: server };
+  if (pass === '') return { server, credentials: { token: user }, shown: `${parsed.protocol}//***@${parsed.host}` };
+  return { server, credentials: { user, pass }, shown: `${parsed.protocol}//${parsed.username}:***@${parsed.host}` };
+}
+
+/**
  * Connects to NATS without ever blocking or failing the caller: it keeps trying until it gets
  * through, then the client reconnects by itself forever. State changes are logged and exported as
  * the `nats_connected` gauge, because a service runs on (verifying tokens locally) while NATS is down.
@@ -50,7 +65,8 @@ function cancellableDelay(ms: number): { done: Promise<void>; cancel(): void } {
  * const nc = await nats.connection();
  */
 export function connectNats(options: ConnectNatsOptions): NatsClient {
-  const { url, name, logger } = options;
+  const { name, logger } = options;
+  const target = natsTarget(options.url);
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   let current: NatsConnection | undefined;
   let connected = false;
@@ -110,14 +126,14 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
         let nc = current;
         // A restarted loop finds the connection the last one made still open, and waits out that one.
         if (nc === undefined || nc.isClosed()) {
-          nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
+          nc = await connect({ ...target.credentials, servers: target.server, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
           if (closed) {
             await nc.close();
             return;
           }
           current = nc;
           connected = true;
-          logger.info({ url }, 'NATS connected');
+          logger.info({ url: target.shown }, 'NATS connected');
           const watched = nc;
           keepRunning('NATS status watch', () => watch(watched), () => watched.isClosed());
           for (const waiter of waiters.splice(0)) waiter.resolve(nc);
@@ -127,7 +143,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
         if (closed) return;
         logger.error({ err }, 'NATS connection closed; connecting again');
       } catch (err) {
-        if (failures++ === 0) logger.warn({ url, err: (err as Error).message }, 'NATS unreachable; retrying in the background');
+        if (failures++ === 0) logger.warn({ url: target.shown, err: (err as Error).message }, 'NATS unreachable; retrying in the background');
       }
       await pauseBeforeRetry();
     }
