@@ -30,6 +30,7 @@ export function createApp(deps: AuthDeps): Express {
     addressRateLimitPerMinute: config.authRateLimitPerMinute,
     accountRateLimitPerMinute: config.authAccountRateLimitPerMinute,
     accountGlobalRateLimitPerMinute: config.authAccountGlobalRateLimitPerMinute,
+    inFlightPerAddress: config.authInFlightPerAddress,
     logger,
     production: config.production,
   }));

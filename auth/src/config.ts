@@ -9,6 +9,11 @@ export interface AuthConfig extends ServiceConfig {
   authAccountRateLimitPerMinute: number;
   /** Failed sign-ins allowed per account per minute from all addresses together; more than `authAccountRateLimitPerMinute`. */
   authAccountGlobalRateLimitPerMinute: number;
+  /**
+   * Signups and sign-ins one client address (an IPv6 /56) may have in flight at once; past that,
+   * 429 at once. Each waits for a password hash, and the hasher serves 2 at once and queues 32.
+   */
+  authInFlightPerAddress: number;
 }
 
 /** Reads and validates the auth service's settings (see the README's config table). */
@@ -19,6 +24,8 @@ export function loadConfig(env: Env): AuthConfig {
   const authRateLimitPerMinute = read.integer('AUTH_RATE_LIMIT', { default: 20, min: 1 });
   const authAccountRateLimitPerMinute = read.integer('AUTH_ACCOUNT_RATE_LIMIT', { default: 10, min: 1 });
   const authAccountGlobalRateLimitPerMinute = read.integer('AUTH_ACCOUNT_GLOBAL_RATE_LIMIT', { default: 100, min: 1 });
+  // Far below the hasher's 2 running and 32 queued, so it takes many addresses to fill the queue.
+  const authInFlightPerAddress = read.integer('AUTH_IN_FLIGHT_PER_ADDRESS', { default: 2, min: 1, max: 32 });
   // At or below the per-address limit, one address could lock an account out from everywhere again.
   if (authAccountGlobalRateLimitPerMinute <= authAccountRateLimitPerMinute) {
     throw new ConfigError(
@@ -26,5 +33,5 @@ export function loadConfig(env: Env): AuthConfig {
       `must be more than AUTH_ACCOUNT_RATE_LIMIT (${authAccountRateLimitPerMinute}), got ${authAccountGlobalRateLimitPerMinute}`,
     );
   }
-  return { ...service, adminEmails, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute };
+  return { ...service, adminEmails, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute, authInFlightPerAddress };
 }

@@ -248,6 +248,24 @@ describe('signup limit', () => {
     expect((await host.signin('bulk-1@example.com')).status).toBe(200);
     expect((await host.signin('bulk-2@example.com')).status).toBe(200);
   });
+
+  it('does not count a signup answered 503 (auth too busy to hash) against the signup limit', async () => {
+    const inner = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
+    const busy = { on: true };
+    const hasher: PasswordHasher = {
+      hash: (password) => (busy.on ? Promise.reject(new ServiceUnavailableError()) : inner.hash(password)),
+      verify: (password, stored) => inner.verify(password, stored),
+      verifyNothing: (password) => inner.verifyNothing(password),
+    };
+    const app = appWith({ authRateLimitPerMinute: 2, authAccountRateLimitPerMinute: 1, authAccountGlobalRateLimitPerMinute: 2 }, hasher);
+    const newcomer = client(app, '192.0.2.40');
+    for (let i = 0; i < 4; i += 1) expect((await newcomer.signup('busy-newcomer@example.com')).status).toBe(503);
+    busy.on = false;
+    expect((await newcomer.signup('busy-newcomer@example.com')).status).toBe(201);
+    expect((await newcomer.signup('busy-newcomer-2@example.com')).status).toBe(201);
+    // Successful (and refused) signups still count: the third is past the limit of 2.
+    expect((await newcomer.signup('busy-newcomer-3@example.com')).status).toBe(429);
+  });
 });
 
 describe('settings', () => {
@@ -266,6 +284,15 @@ describe('settings', () => {
     for (const value of ['0', '-1', 'ten', '2.5']) {
       expect(() => loadConfig({ ...base, [name]: value })).toThrow(ConfigError);
       expect(() => loadConfig({ ...base, [name]: value })).toThrow(new RegExp(`^${name} `));
+    }
+  });
+
+  it('allows 2 signups and sign-ins in flight per address by default, AUTH_IN_FLIGHT_PER_ADDRESS from 1 to 32', () => {
+    expect(loadConfig(base).authInFlightPerAddress).toBe(2);
+    expect(loadConfig({ ...base, AUTH_IN_FLIGHT_PER_ADDRESS: '1' }).authInFlightPerAddress).toBe(1);
+    expect(loadConfig({ ...base, AUTH_IN_FLIGHT_PER_ADDRESS: '32' }).authInFlightPerAddress).toBe(32);
+    for (const value of ['0', '33', 'two', '1.5']) {
+      expect(() => loadConfig({ ...base, AUTH_IN_FLIGHT_PER_ADDRESS: value })).toThrow(/^AUTH_IN_FLIGHT_PER_ADDRESS /);
     }
   });
 

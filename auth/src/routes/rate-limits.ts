@@ -28,7 +28,7 @@ export interface RateLimitsOptions {
 }
 
 export interface RateLimits {
-  /** Every signup attempt, per client address: put it before the body is validated. */
+  /** Every signup attempt not answered 5xx, per client address: put it before the body is validated. */
   signupPerAddress: RequestHandler;
   /** Sign-ins that do not succeed, per client address: put it before the body is validated. */
   signinFailuresPerAddress: RequestHandler;
@@ -58,7 +58,9 @@ function signinEmail(req: Request): string {
  * else out of an account, and a guesser spread over many addresses still meets the account limit.
  * It counts from the moment it starts and is taken back when it succeeds, so concurrent guesses
  * cannot slip past a limit. Signups count whether or not they succeed: a successful signup is what a
- * bulk account creator is after, and each costs a password hash. Counters are in memory, per
+ * bulk account creator is after, and each costs a password hash. A 5xx (auth too busy to hash, or
+ * its database down) counts against neither, so a flood that fills the hashing queue does not also
+ * use up an innocent client's attempts. Counters are in memory, per
  * replica; each is dropped within two windows.
  *
  * @example
@@ -89,7 +91,13 @@ export function rateLimits(options: RateLimitsOptions): RateLimits {
     },
   };
   return {
-    signupPerAddress: rateLimit({ ...common, identifier: 'signup-address', limit: perAddress, ipv6Subnet: IPV6_SUBNET }),
+    // Every signup counts from the moment it starts, and a 5xx is taken back when it ends: "skip
+    // successful" with 5xx as the success. skipFailedRequests would also take back a signup whose
+    // client hung up, which goes on to create the account.
+    signupPerAddress: rateLimit({
+      ...common, identifier: 'signup-address', limit: perAddress, ipv6Subnet: IPV6_SUBNET, skipSuccessfulRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode >= 500,
+    }),
     signinFailuresPerAddress: rateLimit({
       ...common, identifier: 'signin-address', limit: perAddress, ipv6Subnet: IPV6_SUBNET, skipSuccessfulRequests: true,
     }),

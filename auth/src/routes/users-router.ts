@@ -6,6 +6,7 @@ import type { TokenSigner } from '@ticketing/common/tokens';
 import type { PasswordHasher } from '../password-hasher.js';
 import { databaseNow, findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
 import { rateLimits } from './rate-limits.js';
+import { inFlightPerAddress } from './in-flight-per-address.js';
 import { requireHttps } from './require-https.js';
 import { signinBody, signupBody } from './schemas.js';
 
@@ -21,6 +22,8 @@ export interface UsersRouterDeps {
   accountRateLimitPerMinute: number;
   /** Failed sign-ins per account from all addresses together, per minute. */
   accountGlobalRateLimitPerMinute: number;
+  /** Signups and sign-ins that one client address may have in flight at once; past that, 429 at once. */
+  inFlightPerAddress: number;
   logger: Logger;
   /** Session cookies are `Secure`, so signup and signin refuse plain HTTP (403 `HTTPS_REQUIRED`). */
   production: boolean;
@@ -32,6 +35,8 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   const router = Router();
   // First, so a refused request costs nothing: no hash, no user row, no rate-limit count.
   const httpsOnly: RequestHandler[] = deps.production ? [requireHttps({ logger: deps.logger })] : [];
+  // Next, so a request refused for its address's requests in flight is not counted as an attempt.
+  const inFlight = inFlightPerAddress({ maxPerAddress: deps.inFlightPerAddress });
   const limits = rateLimits({
     perAddressPerMinute: deps.addressRateLimitPerMinute,
     perAccountPerAddressPerMinute: deps.accountRateLimitPerMinute,
@@ -39,10 +44,10 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     logger: deps.logger,
   });
 
-  router.post('/api/users/signup', ...httpsOnly, limits.signupPerAddress, validateRequest({ body: signupBody }), async (req, res) => {
+  router.post('/api/users/signup', ...httpsOnly, inFlight.acquire, limits.signupPerAddress, validateRequest({ body: signupBody }), async (req, res) => {
     const { email, password } = req.body;
     const role = deps.adminEmails.includes(email) ? 'admin' : 'user';
-    const inserted = await insertUser(db, { email, passwordHash: await hasher.hash(password), role });
+    const inserted = await insertUser(db, { email, passwordHash: await inFlight.hold(req, hasher.hash(password)), role });
     if (inserted === null) throw new HttpError('EMAIL_IN_USE', { items: [{ message: 'Email in use', field: 'email' }] });
     // Dated by the database's clock, which dates bans, never by this replica's.
     req.session = { jwt: signer.sign(inserted.user, { issuedAtMs: inserted.insertedAt.getTime() }) };
@@ -51,11 +56,11 @@ export function usersRouter(deps: UsersRouterDeps): Router {
 
   // The account limit comes after validation (it keys on the normalised email) and before the hash,
   // so a locked account costs no hash. A malformed body counts against its address only.
-  const signinChecks = [...httpsOnly, limits.signinFailuresPerAddress, validateRequest({ body: signinBody }), ...limits.signinFailuresPerAccount];
+  const signinChecks = [...httpsOnly, inFlight.acquire, limits.signinFailuresPerAddress, validateRequest({ body: signinBody }), ...limits.signinFailuresPerAccount];
   router.post('/api/users/signin', ...signinChecks, async (req, res) => {
     const { email, password } = req.body;
     const user = await findUserByEmail(db, email);
-    const valid = user === null ? await hasher.verifyNothing(password) : await hasher.verify(password, user.passwordHash);
+    const valid = await inFlight.hold(req, user === null ? hasher.verifyNothing(password) : hasher.verify(password, user.passwordHash));
     if (user === null || !valid) throw new HttpError('INVALID_CREDENTIALS');
     // Read again after the slow hash, holding a share lock while the token is made: a ban waits for
     // it, and a ban committed meanwhile is seen. The token is dated by the database's clock under
