@@ -2,9 +2,9 @@ import { Router } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
 import { describe, it, expect, expectTypeOf } from 'vitest';
-import { signedInUser, uuidParam, validateRequest } from '@ticketing/common/http';
+import { requireAuth, signedInUser, uuidParam, validateRequest } from '@ticketing/common/http';
 import type { UserPayload } from '@ticketing/common/tokens';
-import { middlewareApp } from './fixtures.js';
+import { ALICE, T0, middlewareApp, signAt } from './fixtures.js';
 
 const signup = z.object({
   email: z.email(),
@@ -128,5 +128,22 @@ describe('signedInUser', () => {
     const res = await request(app).get('/me');
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ errors: [{ message: 'Not authenticated' }] });
+  });
+
+  it('never hands over a signed-in user that requireAuth did not check (a banned one, on a route that forgot it)', async () => {
+    const { app } = middlewareApp((a) => a.get('/me', (req, res) => {
+      res.json(signedInUser(req));
+    }));
+    const res = await request(app).get('/me').set('Authorization', `Bearer ${signAt(T0)}`);
+    expect(res.status).toBe(401);
+  });
+
+  it('hands over the user requireAuth let through', async () => {
+    const { app } = middlewareApp((a) => a.get('/me', requireAuth({ bans: { isBanned: () => false } }), (req, res) => {
+      res.json(signedInUser(req));
+    }));
+    const res = await request(app).get('/me').set('Authorization', `Bearer ${signAt(T0)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe(ALICE.id);
   });
 });

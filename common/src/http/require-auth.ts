@@ -1,6 +1,9 @@
 import type { RequestHandler } from 'express';
 import type { BanChecker } from '../bans/ban-list.js';
 import type { UserPayload } from '../tokens/user-payload.js';
+
+/** Where `requireAuth` leaves the user it checked, for `signedInUser`; nothing else can set it. */
+const CHECKED_USER = Symbol('ticketing.checkedUser');
 import { NotAuthenticatedError, UserBannedError } from './errors.js';
 import { noteRouteScope } from './metrics.js';
 
@@ -26,18 +29,21 @@ export function requireAuth(options: { bans: BanChecker }): RequestHandler {
       req.session = null;
       throw new UserBannedError();
     }
+    (req as { [CHECKED_USER]?: UserPayload })[CHECKED_USER] = user;
     next();
   };
 }
 
 /**
- * The signed-in user of a request that passed `requireAuth`; a 401 (never a crash) if a route
- * forgot to mount it. Routers use it instead of `req.currentUser!`.
+ * The user of a request that passed `requireAuth`: signed in and not banned. A route that forgot
+ * `requireAuth` gets a 401 for every caller, never the claims of a banned user, since only
+ * `requireAuth` marks a request as checked. Routers use it instead of `req.currentUser!`.
  *
  * @example
  * router.get('/api/orders', (req, res) => res.json(listOrders(signedInUser(req).id)));
  */
-export function signedInUser(req: { currentUser?: UserPayload }): UserPayload {
-  if (req.currentUser === undefined) throw new NotAuthenticatedError();
-  return req.currentUser;
+export function signedInUser(req: object): UserPayload {
+  const user = (req as { [CHECKED_USER]?: UserPayload })[CHECKED_USER];
+  if (user === undefined) throw new NotAuthenticatedError();
+  return user;
 }
