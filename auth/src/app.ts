@@ -36,6 +36,6 @@ export function createApp(deps: AuthDeps): Express {
   }));
   routes.use(adminRouter({ db, bans: banSync.bans, onEventCommitted: () => relay.kick() }));
   return createServiceApp({
-    production: config.production, logger, metrics, verifier, readiness: serviceReadiness(deps), allowedOrigins: config.allowedOrigins, routes,
+    production: config.production, trustProxy: config.trustProxy, logger, metrics, verifier, readiness: serviceReadiness(deps), allowedOrigins: config.allowedOrigins, routes,
   });
 }

@@ -38,7 +38,8 @@ function heldDerive() {
 
 /**
  * A listening auth app with the production hasher's bounds (2 running, 32 queued) around a held
- * derivation. In production mode the one trusted proxy hop names the client in X-Forwarded-For.
+ * derivation. In production mode behind one trusted proxy hop (TRUST_PROXY=1), which names the
+ * client in X-Forwarded-For.
  */
 async function floodTarget(settings: Partial<AuthConfig> = {}) {
   const kdf = heldDerive();
@@ -53,7 +54,7 @@ async function floodTarget(settings: Partial<AuthConfig> = {}) {
   const app = createApp({
     ...auth.deps,
     metrics: createMetrics({ service: 'auth' }),
-    config: Object.freeze({ ...auth.config, production: true, ...settings }),
+    config: Object.freeze({ ...auth.config, production: true, trustProxy: 1, ...settings }),
     db: auth.db,
     logger: silentLogger(),
     relay: { kick: () => undefined },

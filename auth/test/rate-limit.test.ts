@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
@@ -41,15 +42,15 @@ function countingHasher(): PasswordHasher & { calls: number } {
 
 /**
  * An auth app with its own limits (so its own counters) on the shared database and NATS. In
- * production mode the one trusted proxy hop names the client in X-Forwarded-For, so a test can
- * speak from several addresses.
+ * production mode behind one trusted proxy hop (TRUST_PROXY=1), which names the client in
+ * X-Forwarded-For, so a test can speak from several addresses.
  */
 function appWith(settings: Partial<AuthConfig>, hasher: PasswordHasher = countingHasher()): Express {
   return createApp({
     ...auth.deps,
     // A registry of its own: each app registers its metrics, and the startAuth app holds the shared one.
     metrics: createMetrics({ service: 'auth' }),
-    config: Object.freeze({ ...auth.config, production: true, ...settings }),
+    config: Object.freeze({ ...auth.config, production: true, trustProxy: 1, ...settings }),
     db: auth.db,
     logger: silentLogger(),
     relay: { kick: () => undefined },
@@ -228,6 +229,42 @@ describe('sign-in limits', () => {
     const malformedJson = await request(app).post('/api/users/signin').set('X-Forwarded-Proto', 'https').set('X-Forwarded-For', '192.0.2.20')
       .set('Content-Type', 'application/json').send('{"email":');
     expect(malformedJson.status).toBe(400);
+  });
+});
+
+describe('the client address the limits count', () => {
+  /** A listening app whose connections count as the service's own TLS, for production with no proxy trusted. */
+  async function ownTls(app: Express) {
+    const server = http.createServer(app);
+    server.on('connection', (socket) => Object.assign(socket, { encrypted: true }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  }
+
+  it('ignores X-Forwarded-For in production when no proxy is trusted (TRUST_PROXY unset): the 21st failure gets 429', async () => {
+    const server = await ownTls(appWith({ authRateLimitPerMinute: 20, authAccountRateLimitPerMinute: 10, trustProxy: 0 }));
+    try {
+      for (let i = 1; i <= 21; i += 1) {
+        const res = await request(server).post('/api/users/signin').set('X-Forwarded-For', `198.18.9.${i}`)
+          .send({ email: `spoofer-${i}@example.com`, password: 'wrong-guess' });
+        expect(res.status, `attempt ${i}`).toBe(i <= 20 ? 400 : 429);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('never counts a trusted hop\'s X-Forwarded-For that is not an IP address as an address: it counts the connection\'s', async () => {
+    const app = appWith({ authRateLimitPerMinute: 20, authAccountRateLimitPerMinute: 10 });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 21; i += 1) {
+      const fake = `${'x'.repeat(4000)}-${i}`;
+      statuses.push((await client(app, fake).signin(`fake-address-${i}@example.com`, 'wrong-guess')).status);
+    }
+    expect(statuses).toEqual([...Array(20).fill(400), 429]);
+    // The connection's own address (127.0.0.1 here) is what was counted, whatever the header said.
+    expect((await client(app, 'not-an-address').signup('fake-address@example.com')).status).toBe(201);
+    expect((await client(app, '192.0.2.99').signin('fake-address@example.com', 'wrong-guess')).status).toBe(400);
   });
 });
 

@@ -1,7 +1,8 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createMetrics } from '@ticketing/common';
+import { createMetrics, type Logger } from '@ticketing/common';
 import { capturingLogger, silentLogger } from '@ticketing/testing';
 import { createApp } from '../src/app.js';
 import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
@@ -10,12 +11,12 @@ import { startAuth, type TestAuth } from './start-auth.js';
 
 const HTTPS_REQUIRED_BODY = { errors: [{ message: 'HTTPS is required to sign in' }] };
 
-// The app from startAuth in production: secure cookies, and one trusted proxy hop whose
-// X-Forwarded-Proto says whether the client spoke TLS to it.
+// The app from startAuth in production behind one trusted proxy hop (TRUST_PROXY=1): secure
+// cookies, and the hop's X-Forwarded-Proto says whether the client spoke TLS to it.
 let auth: TestAuth;
 const captured = capturingLogger();
 beforeAll(async () => {
-  auth = await startAuth({ NODE_ENV: 'production' }, { logger: captured.logger });
+  auth = await startAuth({ NODE_ENV: 'production', TRUST_PROXY: '1' }, { logger: captured.logger });
 });
 afterAll(() => auth.close());
 
@@ -49,14 +50,14 @@ function countingHasher(): { hasher: PasswordHasher; calls: () => number } {
   };
 }
 
-function appFrom(options: { production: boolean; hasher: PasswordHasher }): Express {
+function appFrom(options: { production: boolean; hasher: PasswordHasher; trustProxy?: number; logger?: Logger }): Express {
   return createApp({
     ...auth.deps,
     // A registry of its own: each app registers its metrics, and the startAuth app holds the shared one.
     metrics: createMetrics({ service: 'auth' }),
-    config: Object.freeze({ ...auth.config, production: options.production }),
+    config: Object.freeze({ ...auth.config, production: options.production, trustProxy: options.trustProxy ?? auth.config.trustProxy }),
     db: auth.db,
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     relay: { kick: () => undefined },
     hasher: options.hasher,
   });
@@ -101,7 +102,7 @@ describe('in production, signup and signin need HTTPS', () => {
     expect(await countUsers('no-work@example.com')).toBe(0);
   });
 
-  it('logs the cause once, at error level, naming NODE_ENV and X-Forwarded-Proto, however many requests are refused', async () => {
+  it('logs the cause once, at error level, naming NODE_ENV, X-Forwarded-Proto and TRUST_PROXY, however many requests are refused', async () => {
     for (let i = 0; i < 3; i += 1) {
       expect((await overHttp(auth.app, '/api/users/signin', { email: 'again@example.com', password: 'password1' })).status).toBe(403);
     }
@@ -111,6 +112,44 @@ describe('in production, signup and signin need HTTPS', () => {
     expect(reports[0]).toMatchObject({ level: 50, protocol: 'http', forwardedProto: null });
     expect(HTTPS_REQUIRED_LOG).toContain('NODE_ENV=production');
     expect(HTTPS_REQUIRED_LOG).toContain('X-Forwarded-Proto: https');
+    expect(HTTPS_REQUIRED_LOG).toContain('TRUST_PROXY');
+  });
+});
+
+describe('in production with no proxy trusted (TRUST_PROXY unset)', () => {
+  it('does not believe a client\'s X-Forwarded-Proto: https; signup and signin answer 403 and the cause is logged once', async () => {
+    const { hasher, calls } = countingHasher();
+    const { logger, lines } = capturingLogger();
+    const app = appFrom({ production: true, hasher, trustProxy: 0, logger });
+    for (const path of ['/api/users/signup', '/api/users/signin']) {
+      const res = await overHttps(app, path, { email: 'spoofed-proto@example.com', password: 'password1' });
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual(HTTPS_REQUIRED_BODY);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    expect(calls()).toBe(0);
+    expect(await countUsers('spoofed-proto@example.com')).toBe(0);
+    const reports = lines().filter((line) => line.msg === HTTPS_REQUIRED_LOG);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ level: 50, protocol: 'http', forwardedProto: 'https' });
+  });
+
+  it('serves the service\'s own TLS: a signin over it gets 200 and a Secure cookie', async () => {
+    const { hasher } = countingHasher();
+    const app = appFrom({ production: true, hasher, trustProxy: 0 });
+    const body = { email: 'own-tls@example.com', password: 'password1' };
+    await overHttps(auth.app, '/api/users/signup', body).expect(201);
+    const server = http.createServer(app);
+    // What the service's own TLS sets on each connection; express reads it for req.secure.
+    server.on('connection', (socket) => Object.assign(socket, { encrypted: true }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const signedIn = await request(server).post('/api/users/signin').send(body);
+      expect(signedIn.status).toBe(200);
+      expect(sessionAttributes(signedIn)).toContain('secure');
+    } finally {
+      server.close();
+    }
   });
 });
 

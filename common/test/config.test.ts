@@ -30,6 +30,7 @@ describe('loadServiceConfig', () => {
       port: 3001,
       metricsPort: 9301,
       production: false,
+      trustProxy: 0,
       jwtKey: KEY_32,
       accessTokenTtlMs: 900_000,
       clockSkewMs: 30_000,
@@ -47,6 +48,7 @@ describe('loadServiceConfig', () => {
       PORT: '8080',
       METRICS_PORT: '9090',
       NODE_ENV: 'production',
+      TRUST_PROXY: '1',
       JWT_KEY: KEY_32,
       ACCESS_TOKEN_TTL: '5m',
       CLOCK_SKEW: '10s',
@@ -60,6 +62,7 @@ describe('loadServiceConfig', () => {
       port: 8080,
       metricsPort: 9090,
       production: true,
+      trustProxy: 1,
       jwtKey: KEY_32,
       accessTokenTtlMs: 300_000,
       clockSkewMs: 10_000,
@@ -90,6 +93,15 @@ describe('loadServiceConfig', () => {
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'development' }).production).toBe(false);
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'test' }).production).toBe(false);
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'production' }).production).toBe(true);
+  });
+
+  it('trusts no proxy unless TRUST_PROXY says how many hops, in production too', () => {
+    expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'production' }).trustProxy).toBe(0);
+    expect(load({ JWT_KEY: KEY_32, TRUST_PROXY: '0' }).trustProxy).toBe(0);
+    expect(load({ JWT_KEY: KEY_32, TRUST_PROXY: 'false' }).trustProxy).toBe(0);
+    expect(load({ JWT_KEY: KEY_32, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(load({ JWT_KEY: KEY_32, TRUST_PROXY: '10' }).trustProxy).toBe(10);
+    expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'development', TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
 
   it('accepts CLOCK_SKEW up to 5 minutes', () => {
@@ -156,6 +168,13 @@ describe('loadServiceConfig', () => {
     ['LOG_LEVEL', 'loud', /one of/],
     ['BAN_CACHE_MAX', '0', /between 1 and/],
     ['BAN_CACHE_MAX', 'many', /integer/],
+    ['TRUST_PROXY', 'true', /integer/],
+    ['TRUST_PROXY', 'FALSE', /integer/],
+    ['TRUST_PROXY', 'loopback', /integer/],
+    ['TRUST_PROXY', '10.0.0.0/8', /integer/],
+    ['TRUST_PROXY', '-1', /between 0 and 10/],
+    ['TRUST_PROXY', '11', /between 0 and 10/],
+    ['TRUST_PROXY', '1.5', /integer/],
   ])('refuses %s=%j with one line naming it', (variable, value, problem) => {
     const err = configError(variable, () => load({ JWT_KEY: KEY_32, [variable]: value }));
     expect(err.message).toMatch(problem);

@@ -5,7 +5,7 @@ import { createMetrics, createMetricsApp, createServiceApp, NotReadyError, requi
 import { capturingLogger, cookieWithJwt } from '@ticketing/testing';
 import { T0, signAt, verifierAt, whoAmI } from './fixtures.js';
 
-function app(readiness: Record<string, ReadinessCheck> = {}, production = false) {
+function app(readiness: Record<string, ReadinessCheck> = {}, production = false, trustProxy?: number) {
   const { logger, lines } = capturingLogger();
   const metrics = createMetrics({ service: 'test' });
   const routes = Router();
@@ -17,10 +17,13 @@ function app(readiness: Record<string, ReadinessCheck> = {}, production = false)
   routes.get('/api/orders/:id', (req, res) => {
     res.json({ id: req.params.id });
   });
+  routes.get('/api/client', (req, res) => {
+    res.json({ ip: req.ip, secure: req.secure });
+  });
   routes.get('/api/crash', () => {
     throw new Error('secret internals');
   });
-  const server = createServiceApp({ production, logger, metrics, verifier: verifierAt(T0 + 1000), readiness, routes });
+  const server = createServiceApp({ production, trustProxy, logger, metrics, verifier: verifierAt(T0 + 1000), readiness, routes });
   return { server, lines, metrics };
 }
 
@@ -146,8 +149,27 @@ describe('createServiceApp', () => {
     expect(lines()).toContainEqual(expect.objectContaining({ level: 50, msg: 'unhandled error' }));
   });
 
-  it('trusts one proxy hop in production only', () => {
-    expect(app({}, true).server.get('trust proxy')).toBe(1);
-    expect(app({}, false).server.get('trust proxy')).toBe(false);
+  it('trusts no proxy unless told how many hops, in production too', async () => {
+    for (const production of [true, false]) {
+      const { server } = app({}, production);
+      expect(server.get('trust proxy')).toBe(false);
+      const res = await request(server).get('/api/client').set('X-Forwarded-For', '203.0.113.9').set('X-Forwarded-Proto', 'https');
+      expect(res.body.ip).not.toBe('203.0.113.9');
+      expect(res.body.secure).toBe(false);
+    }
+  });
+
+  it('believes the X-Forwarded-* entries of trustProxy hops, and no more', async () => {
+    const { server } = app({}, true, 1);
+    expect(server.get('trust proxy')).toBe(1);
+    const res = await request(server).get('/api/client').set('X-Forwarded-For', '198.51.100.1, 203.0.113.9').set('X-Forwarded-Proto', 'https');
+    expect(res.body).toEqual({ ip: '203.0.113.9', secure: true });
+    expect(app({}, false, 0).server.get('trust proxy')).toBe(false);
+  });
+
+  it('refuses a trustProxy that is not an integer from 0 to 10, at once', () => {
+    for (const trustProxy of [-1, 11, 1.5, Number.NaN, true as unknown as number, '1' as unknown as number]) {
+      expect(() => app({}, true, trustProxy)).toThrow(TypeError);
+    }
   });
 });

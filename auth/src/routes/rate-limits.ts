@@ -1,16 +1,11 @@
 import type { Request, RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
+import { rateLimit, type Options } from 'express-rate-limit';
 import { HttpError } from '@ticketing/common/http';
 import type { Logger } from '@ticketing/common/runtime';
+import { clientAddressKey } from './client-address.js';
 
 /** Every limit counts in fixed one-minute windows. */
 const WINDOW_MS = 60_000;
-
-/**
- * An IPv6 client usually holds a whole /56 or /64, so counting per address would give it billions
- * of counters; a /56 is counted as one address (express-rate-limit's default `ipKeyGenerator`).
- */
-const IPV6_SUBNET = 56;
 
 
 export interface RateLimitsOptions {
@@ -95,11 +90,11 @@ export function rateLimits(options: RateLimitsOptions): RateLimits {
     // successful" with 5xx as the success. skipFailedRequests would also take back a signup whose
     // client hung up, which goes on to create the account.
     signupPerAddress: rateLimit({
-      ...common, identifier: 'signup-address', limit: perAddress, ipv6Subnet: IPV6_SUBNET, skipSuccessfulRequests: true,
+      ...common, identifier: 'signup-address', limit: perAddress, keyGenerator: clientAddressKey, skipSuccessfulRequests: true,
       requestWasSuccessful: (_req, res) => res.statusCode >= 500,
     }),
     signinFailuresPerAddress: rateLimit({
-      ...common, identifier: 'signin-address', limit: perAddress, ipv6Subnet: IPV6_SUBNET, skipSuccessfulRequests: true,
+      ...common, identifier: 'signin-address', limit: perAddress, keyGenerator: clientAddressKey, skipSuccessfulRequests: true,
     }),
     // The all-addresses counter comes second, so a request the first refuses never reaches it: one
     // address adds at most perAccountPerAddress failures to it a minute, and locking the account out
@@ -111,7 +106,7 @@ export function rateLimits(options: RateLimitsOptions): RateLimits {
         limit: perAccountPerAddress,
         skipSuccessfulRequests: true,
         // The address part first: it never holds a space, so no two (address, email) pairs share a key.
-        keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '', IPV6_SUBNET)} ${signinEmail(req)}`,
+        keyGenerator: (req) => `${clientAddressKey(req)} ${signinEmail(req)}`,
       }),
       rateLimit({
         ...common, identifier: 'signin-account', limit: perAccount, skipSuccessfulRequests: true, keyGenerator: signinEmail,

@@ -14,11 +14,20 @@ import type { TokenVerifier } from '../tokens/token-verifier.js';
 /** The name of the cookie that carries the session (`{ jwt }`). */
 export const SESSION_COOKIE = 'session';
 
+/** The most proxy hops `trustProxy` (`TRUST_PROXY`) accepts: more than a real deployment puts in front of a service. */
+export const MAX_TRUST_PROXY_HOPS = 10;
+
 /** The largest JSON body accepted; larger bodies get 413. */
 export const JSON_BODY_LIMIT = '16kb';
 
 export interface ServiceAppOptions {
   production: boolean;
+  /**
+   * Proxy hops in front of the service whose X-Forwarded-For and X-Forwarded-Proto are believed
+   * (`TRUST_PROXY`), an integer from 0 to 10. Default 0: the client address and scheme are the
+   * connection's own, whatever the request's headers say, in production too.
+   */
+  trustProxy?: number;
   logger: Logger;
   metrics: Metrics;
   verifier: TokenVerifier;
@@ -34,13 +43,18 @@ export interface ServiceAppOptions {
  * bodies only, a 404 for unknown routes and the error handler.
  *
  * @example
- * const app = createServiceApp({ production, logger, metrics, verifier, readiness, routes: ordersRouter(deps) });
+ * const app = createServiceApp({ production, trustProxy: config.trustProxy, logger, metrics, verifier, readiness, routes: ordersRouter(deps) });
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
   const { production, logger, metrics } = options;
+  const trustProxy = options.trustProxy ?? 0;
+  if (!Number.isSafeInteger(trustProxy) || trustProxy < 0 || trustProxy > MAX_TRUST_PROXY_HOPS) {
+    throw new TypeError(`createServiceApp: trustProxy must be an integer from 0 to ${MAX_TRUST_PROXY_HOPS}, got ${String(trustProxy)}`);
+  }
   const app = express();
-  // Behind the ingress the client's address and scheme come from its X-Forwarded-* headers.
-  app.set('trust proxy', production ? 1 : false);
+  // Only as many X-Forwarded-* entries as there are proxies that append them: beyond those, and
+  // with no proxy at all, they are whatever the client sent (its own choice of address and scheme).
+  app.set('trust proxy', trustProxy === 0 ? false : trustProxy);
   app.use(helmet());
   app.use(metrics.middleware);
   app.use(healthRoutes(options.readiness, { logger }));

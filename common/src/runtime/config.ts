@@ -1,6 +1,7 @@
 import type { LevelWithSilent } from 'pino';
 import { parseDuration } from './duration.js';
 import { MIN_JWT_KEY_BYTES } from '../tokens/token-key.js';
+import { MAX_TRUST_PROXY_HOPS } from '../http/service-app.js';
 
 /** A missing or invalid setting; its message is one line that names the variable. */
 export class ConfigError extends Error {
@@ -126,6 +127,11 @@ export interface ServiceConfig {
   /** Where `GET /metrics` is served: a port of its own, which the ingress does not route. */
   metricsPort: number;
   production: boolean;
+  /**
+   * Proxy hops in front of the service whose X-Forwarded-For and X-Forwarded-Proto are believed
+   * (`TRUST_PROXY`); 0 believes none, so the client address and scheme are the connection's own.
+   */
+  trustProxy: number;
   jwtKey: string;
   accessTokenTtlMs: number;
   clockSkewMs: number;
@@ -150,11 +156,17 @@ export function loadServiceConfig(env: Env, defaults: { port: number; metricsPor
   const port = read.integer('PORT', { default: defaults.port, min: 0, max: 65_535 });
   const metricsPort = read.integer('METRICS_PORT', { default: defaults.metricsPort, min: 0, max: 65_535 });
   if (metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port}): metrics are not served on the public port`);
+  // `false` is the same as 0. `true` (believe every hop) is refused: the left end of
+  // X-Forwarded-For is whatever the client wrote there.
+  const trustProxy = read.optional('TRUST_PROXY') === 'false'
+    ? 0
+    : read.integer('TRUST_PROXY', { default: 0, min: 0, max: MAX_TRUST_PROXY_HOPS });
   return {
     port,
     metricsPort,
-    // Any other spelling ("Production", "prod") would silently drop secure cookies and trust proxy.
+    // Any other spelling ("Production", "prod") would silently drop secure cookies and HTTPS-only sign-in.
     production: read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production',
+    trustProxy,
     jwtKey: read.secret('JWT_KEY', { minBytes: MIN_JWT_KEY_BYTES }),
     accessTokenTtlMs: read.durationMs('ACCESS_TOKEN_TTL', { default: '15m', minMs: 1000, maxMs: MAX_ACCESS_TOKEN_TTL_MS }),
     // A tolerance this wide would be a clock problem to fix, not to tolerate: it widens every
