@@ -20,6 +20,7 @@ export function createApp(deps: OrdersDeps): Express {
     verifier,
     readiness: serviceReadiness(deps),
     allowedOrigins: config.allowedOrigins,
+    trustProxy: config.trustProxy,
     routes: ordersRouter({ db, bans: banSync.bans }),
   });
 }
