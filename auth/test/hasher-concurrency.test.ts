@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { createMetrics, ServiceUnavailableError } from '@ticketing/common';
-import { silentLogger, waitFor } from '@ticketing/testing';
-import { createApp } from '../src/app.js';
+import { ServiceUnavailableError } from '@ticketing/common';
+import { waitFor } from '@ticketing/testing';
 import { createPasswordHasher, OWASP_SCRYPT, type DeriveKey, type PasswordHasher } from '../src/password-hasher.js';
-import { startAuth, type TestAuth } from './start-auth.js';
+import { authAppWith, startAuth, type TestAuth } from './start-auth.js';
 
 const TOO_MANY = { errors: [{ message: 'Too many sign-ins at once; try again shortly' }] };
 
@@ -113,16 +112,7 @@ describe('the routes answer a full hashing queue with 503', () => {
   });
   afterAll(() => auth.close());
 
-  const appWith = (hasher: PasswordHasher) => createApp({
-    ...auth.deps,
-    // A registry of its own: the startAuth app holds the shared one.
-    metrics: createMetrics({ service: 'auth' }),
-    config: auth.config,
-    db: auth.db,
-    logger: silentLogger(),
-    relay: { kick: () => undefined },
-    hasher,
-  });
+  const appWith = (hasher: PasswordHasher) => authAppWith(auth, { hasher });
 
   it('refuses sign-ins and signups past the bound with the error body, and serves the one running', async () => {
     const kdf = heldDerive();

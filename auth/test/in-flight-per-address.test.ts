@@ -3,12 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { createMetrics } from '@ticketing/common';
-import { silentLogger, waitFor } from '@ticketing/testing';
+import { waitFor } from '@ticketing/testing';
 import type { AuthConfig } from '../src/config.js';
-import { createApp } from '../src/app.js';
 import { createPasswordHasher, OWASP_SCRYPT, type DeriveKey, type PasswordHasher } from '../src/password-hasher.js';
-import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
+import { ADMIN_EMAIL, authAppWith, startAuth, type TestAuth } from './start-auth.js';
 
 const PASSWORD = 'correct-horse';
 const TOO_MANY = { errors: [{ message: 'Too many attempts, try again later' }] };
@@ -51,13 +49,8 @@ async function floodTarget(settings: Partial<AuthConfig> = {}) {
     };
     return { hash: count(inner.hash), verify: count(inner.verify), verifyNothing: count(inner.verifyNothing) };
   };
-  const app = createApp({
-    ...auth.deps,
-    metrics: createMetrics({ service: 'auth' }),
-    config: Object.freeze({ ...auth.config, production: true, trustProxy: 1, ...settings }),
-    db: auth.db,
-    logger: silentLogger(),
-    relay: { kick: () => undefined },
+  const app = authAppWith(auth, {
+    settings: { production: true, trustProxy: 1, ...settings },
     hasher: countingCalls(createPasswordHasher(OWASP_SCRYPT, { derive: kdf.derive })),
   });
   const server = http.createServer(app);

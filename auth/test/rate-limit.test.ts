@@ -2,13 +2,12 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { ConfigError, createMetrics, ServiceUnavailableError } from '@ticketing/common';
+import { ConfigError, ServiceUnavailableError } from '@ticketing/common';
 import { silentLogger, TEST_JWT_KEY } from '@ticketing/testing';
-import { createApp } from '../src/app.js';
 import { loadConfig, type AuthConfig } from '../src/config.js';
 import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
 import { rateLimits } from '../src/routes/rate-limits.js';
-import { startAuth, type TestAuth } from './start-auth.js';
+import { authAppWith, startAuth, type TestAuth } from './start-auth.js';
 
 const TOO_MANY = { errors: [{ message: 'Too many attempts, try again later' }] };
 const PASSWORD = 'correct-horse';
@@ -46,16 +45,7 @@ function countingHasher(): PasswordHasher & { calls: number } {
  * X-Forwarded-For, so a test can speak from several addresses.
  */
 function appWith(settings: Partial<AuthConfig>, hasher: PasswordHasher = countingHasher()): Express {
-  return createApp({
-    ...auth.deps,
-    // A registry of its own: each app registers its metrics, and the startAuth app holds the shared one.
-    metrics: createMetrics({ service: 'auth' }),
-    config: Object.freeze({ ...auth.config, production: true, trustProxy: 1, ...settings }),
-    db: auth.db,
-    logger: silentLogger(),
-    relay: { kick: () => undefined },
-    hasher,
-  });
+  return authAppWith(auth, { settings: { production: true, trustProxy: 1, ...settings }, hasher });
 }
 
 function client(app: Express, address: string) {

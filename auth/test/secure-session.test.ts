@@ -2,12 +2,11 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createMetrics, type Logger } from '@ticketing/common';
-import { capturingLogger, silentLogger } from '@ticketing/testing';
-import { createApp } from '../src/app.js';
+import type { Logger } from '@ticketing/common';
+import { capturingLogger } from '@ticketing/testing';
 import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
 import { HTTPS_REQUIRED_LOG } from '../src/routes/require-https.js';
-import { startAuth, type TestAuth } from './start-auth.js';
+import { authAppWith, startAuth, type TestAuth } from './start-auth.js';
 
 const HTTPS_REQUIRED_BODY = { errors: [{ message: 'HTTPS is required to sign in' }] };
 
@@ -51,15 +50,10 @@ function countingHasher(): { hasher: PasswordHasher; calls: () => number } {
 }
 
 function appFrom(options: { production: boolean; hasher: PasswordHasher; trustProxy?: number; logger?: Logger }): Express {
-  return createApp({
-    ...auth.deps,
-    // A registry of its own: each app registers its metrics, and the startAuth app holds the shared one.
-    metrics: createMetrics({ service: 'auth' }),
-    config: Object.freeze({ ...auth.config, production: options.production, trustProxy: options.trustProxy ?? auth.config.trustProxy }),
-    db: auth.db,
-    logger: options.logger ?? silentLogger(),
-    relay: { kick: () => undefined },
+  return authAppWith(auth, {
+    settings: { production: options.production, trustProxy: options.trustProxy ?? auth.config.trustProxy },
     hasher: options.hasher,
+    logger: options.logger,
   });
 }
 

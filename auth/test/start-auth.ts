@@ -1,10 +1,11 @@
 import type { Express } from 'express';
-import { migrate, openDatabase, type Database, type Logger } from '@ticketing/common';
+import { createMetrics, migrate, openDatabase, type Database, type Logger } from '@ticketing/common';
 import { createTestDatabase, silentLogger, startNatsServer, startTestServiceDeps, TEST_JWT_KEY, type TestServiceDeps } from '@ticketing/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig, type AuthConfig } from '../src/config.js';
 import { MIGRATIONS } from '../src/schema.js';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
+import type { PasswordHasher } from '../src/password-hasher.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 
@@ -57,4 +58,24 @@ export async function startAuth(
       await natsServer?.destroy();
     },
   };
+}
+
+/**
+ * Another auth app on `auth`'s database and NATS, with settings, a hasher and a logger of its own,
+ * and metrics of its own: each app registers its metrics, so its limiter counters and metrics
+ * start from nothing. It publishes nothing (its relay is a no-op).
+ */
+export function authAppWith(
+  auth: TestAuth,
+  options: { settings?: Partial<AuthConfig>; hasher?: PasswordHasher; logger?: Logger } = {},
+): Express {
+  return createApp({
+    ...auth.deps,
+    metrics: createMetrics({ service: 'auth' }),
+    config: Object.freeze({ ...auth.config, ...options.settings }),
+    db: auth.db,
+    logger: options.logger ?? silentLogger(),
+    relay: { kick: () => undefined },
+    hasher: options.hasher,
+  });
 }
