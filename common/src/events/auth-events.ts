@@ -65,6 +65,23 @@ export function isKnownSubject(subject: string): subject is AuthEvent['subject']
   return Object.hasOwn(schemas, subject);
 }
 
+const NOT_JSON = Symbol('not JSON');
+
+/** The JSON in a message's bytes (only its own bytes of a shared buffer), or `NOT_JSON`. */
+function decodeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** The first problem zod found, naming its field: `version: Too small...`. */
+function firstProblem(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.join('.') || 'payload'}: ${issue.message}`;
+}
+
 /**
  * Parses and validates an event from the wire. Throws {@link MalformedEventError} for bad JSON or a
  * payload that breaks the contract, and a `TypeError` for a subject it does not know.
@@ -75,17 +92,10 @@ export function isKnownSubject(subject: string): subject is AuthEvent['subject']
  */
 export function parseAuthEvent(subject: string, data: Uint8Array): AuthEvent {
   if (!isKnownSubject(subject)) throw new TypeError(`unknown auth event subject: ${subject}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
-  } catch {
-    throw new MalformedEventError(subject, 'not JSON');
-  }
+  const json = decodeJson(data);
+  if (json === NOT_JSON) throw new MalformedEventError(subject, 'not JSON');
   const result = schemas[subject].safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new MalformedEventError(subject, `${issue.path.join('.') || 'payload'}: ${issue.message}`);
-  }
+  if (!result.success) throw new MalformedEventError(subject, firstProblem(result.error));
   return { subject, payload: result.data } as AuthEvent;
 }
 
@@ -101,10 +111,7 @@ export function parseAuthEvent(subject: string, data: Uint8Array): AuthEvent {
 export function checkAuthEvent<E extends AuthEvent>(event: E): E {
   if (!isKnownSubject(event.subject)) throw new TypeError(`unknown auth event subject: ${String(event.subject)}`);
   const result = schemas[event.subject].safeParse(event.payload);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new TypeError(`invalid ${event.subject} event: ${issue.path.join('.') || 'payload'}: ${issue.message}`);
-  }
+  if (!result.success) throw new TypeError(`invalid ${event.subject} event: ${firstProblem(result.error)}`);
   return { subject: event.subject, payload: result.data } as E;
 }
 
@@ -120,12 +127,8 @@ const banEssentials = z.looseObject({ userId: common.userId, bannedAt: isoDate, 
  * const ban = readBanEssentials(msg.data); // after parseAuthEvent threw MalformedEventError
  */
 export function readBanEssentials(data: Uint8Array): { userId: string; bannedAt: string; version: number } | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  const json = decodeJson(data);
+  if (json === NOT_JSON) return undefined;
   const result = banEssentials.safeParse(json);
   return result.success ? { userId: result.data.userId, bannedAt: result.data.bannedAt, version: result.data.version } : undefined;
 }
