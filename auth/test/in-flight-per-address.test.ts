@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { waitFor } from '@ticketing/testing';
 import type { AuthConfig } from '../src/config.js';
-import { createPasswordHasher, OWASP_SCRYPT, type DeriveKey, type PasswordHasher } from '../src/password-hasher.js';
-import { ADMIN_EMAIL, authAppWith, startAuth, type TestAuth } from './start-auth.js';
+import { createPasswordHasher, OWASP_SCRYPT, type DeriveKey } from '../src/password-hasher.js';
+import { ADMIN_EMAIL, authAppWith, countingHasher, startAuth, type TestAuth } from './start-auth.js';
 
 const PASSWORD = 'correct-horse';
 const TOO_MANY = { errors: [{ message: 'Too many attempts, try again later' }] };
@@ -41,17 +41,10 @@ function heldDerive() {
  */
 async function floodTarget(settings: Partial<AuthConfig> = {}) {
   const kdf = heldDerive();
-  const calls = { count: 0 };
-  const countingCalls = (inner: PasswordHasher): PasswordHasher => {
-    const count = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A) => {
-      calls.count += 1;
-      return fn(...args);
-    };
-    return { hash: count(inner.hash), verify: count(inner.verify), verifyNothing: count(inner.verifyNothing) };
-  };
+  const hasher = countingHasher(createPasswordHasher(OWASP_SCRYPT, { derive: kdf.derive }));
   const app = authAppWith(auth, {
     settings: { production: true, trustProxy: 1, ...settings },
-    hasher: countingCalls(createPasswordHasher(OWASP_SCRYPT, { derive: kdf.derive })),
+    hasher,
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,7 +56,7 @@ async function floodTarget(settings: Partial<AuthConfig> = {}) {
   return {
     kdf,
     /** Calls made to the hasher: a call waiting in its queue counts. */
-    hasherCalls: () => calls.count,
+    hasherCalls: () => hasher.calls,
     server,
     connections,
     sent,

@@ -7,7 +7,7 @@ import { silentLogger, TEST_JWT_KEY } from '@ticketing/testing';
 import { loadConfig, type AuthConfig } from '../src/config.js';
 import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
 import { rateLimits } from '../src/routes/rate-limits.js';
-import { authAppWith, startAuth, type TestAuth } from './start-auth.js';
+import { authAppWith, countingHasher, startAuth, type TestAuth } from './start-auth.js';
 
 const TOO_MANY = { errors: [{ message: 'Too many attempts, try again later' }] };
 const PASSWORD = 'correct-horse';
@@ -17,27 +17,6 @@ beforeAll(async () => {
   auth = await startAuth();
 });
 afterAll(() => auth.close());
-
-/** A fast hasher that counts its calls: the limits must stop a request before it costs a hash. */
-function countingHasher(): PasswordHasher & { calls: number } {
-  const inner = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
-  const hasher: PasswordHasher & { calls: number } = {
-    calls: 0,
-    hash(password) {
-      hasher.calls += 1;
-      return inner.hash(password);
-    },
-    verify(password, stored) {
-      hasher.calls += 1;
-      return inner.verify(password, stored);
-    },
-    verifyNothing(password) {
-      hasher.calls += 1;
-      return inner.verifyNothing(password);
-    },
-  };
-  return hasher;
-}
 
 /**
  * An auth app with its own limits (so its own counters) on the shared database and NATS. In

@@ -4,9 +4,9 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Logger } from '@ticketing/common';
 import { capturingLogger } from '@ticketing/testing';
-import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
+import type { PasswordHasher } from '../src/password-hasher.js';
 import { HTTPS_REQUIRED_LOG } from '../src/routes/require-https.js';
-import { authAppWith, startAuth, type TestAuth } from './start-auth.js';
+import { authAppWith, countingHasher, startAuth, type TestAuth } from './start-auth.js';
 
 const HTTPS_REQUIRED_BODY = { errors: [{ message: 'HTTPS is required to sign in' }] };
 
@@ -33,20 +33,6 @@ const overHttps = (app: Express, path: string, body: object) => request(app).pos
 async function countUsers(email: string): Promise<number> {
   const { rows } = await auth.db.query<{ count: string }>('SELECT count(*) AS count FROM users WHERE email = $1', [email]);
   return Number(rows[0]!.count);
-}
-
-/** A fast hasher that counts its calls, for an app built from the same deps. */
-function countingHasher(): { hasher: PasswordHasher; calls: () => number } {
-  const inner = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
-  let calls = 0;
-  const count = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A) => {
-    calls += 1;
-    return fn(...args);
-  };
-  return {
-    hasher: { hash: count(inner.hash), verify: count(inner.verify), verifyNothing: count(inner.verifyNothing) },
-    calls: () => calls,
-  };
 }
 
 function appFrom(options: { production: boolean; hasher: PasswordHasher; trustProxy?: number; logger?: Logger }): Express {
@@ -86,13 +72,13 @@ describe('in production, signup and signin need HTTPS', () => {
   });
 
   it('refuses before any work: no password is hashed, and even a malformed body gets the 403', async () => {
-    const { hasher, calls } = countingHasher();
+    const hasher = countingHasher();
     const app = appFrom({ production: true, hasher });
     for (const path of ['/api/users/signup', '/api/users/signin']) {
       expect((await overHttp(app, path, { email: 'no-work@example.com', password: 'password1' })).status).toBe(403);
       expect((await overHttp(app, path, { email: 'not-an-email' })).status).toBe(403);
     }
-    expect(calls()).toBe(0);
+    expect(hasher.calls).toBe(0);
     expect(await countUsers('no-work@example.com')).toBe(0);
   });
 
@@ -112,7 +98,7 @@ describe('in production, signup and signin need HTTPS', () => {
 
 describe('in production with no proxy trusted (TRUST_PROXY unset)', () => {
   it('does not believe a client\'s X-Forwarded-Proto: https; signup and signin answer 403 and the cause is logged once', async () => {
-    const { hasher, calls } = countingHasher();
+    const hasher = countingHasher();
     const { logger, lines } = capturingLogger();
     const app = appFrom({ production: true, hasher, trustProxy: 0, logger });
     for (const path of ['/api/users/signup', '/api/users/signin']) {
@@ -121,7 +107,7 @@ describe('in production with no proxy trusted (TRUST_PROXY unset)', () => {
       expect(res.body).toEqual(HTTPS_REQUIRED_BODY);
       expect(res.headers['set-cookie']).toBeUndefined();
     }
-    expect(calls()).toBe(0);
+    expect(hasher.calls).toBe(0);
     expect(await countUsers('spoofed-proto@example.com')).toBe(0);
     const reports = lines().filter((line) => line.msg === HTTPS_REQUIRED_LOG);
     expect(reports).toHaveLength(1);
@@ -129,7 +115,7 @@ describe('in production with no proxy trusted (TRUST_PROXY unset)', () => {
   });
 
   it('serves the service\'s own TLS: a signin over it gets 200 and a Secure cookie', async () => {
-    const { hasher } = countingHasher();
+    const hasher = countingHasher();
     const app = appFrom({ production: true, hasher, trustProxy: 0 });
     const body = { email: 'own-tls@example.com', password: 'password1' };
     await overHttps(auth.app, '/api/users/signup', body).expect(201);
@@ -149,7 +135,7 @@ describe('in production with no proxy trusted (TRUST_PROXY unset)', () => {
 
 describe('outside production', () => {
   it('signs up and in over plain HTTP, with a cookie that is not Secure', async () => {
-    const { hasher } = countingHasher();
+    const hasher = countingHasher();
     const app = appFrom({ production: false, hasher });
     const body = { email: 'local@example.com', password: 'password1' };
     const created = await overHttp(app, '/api/users/signup', body);

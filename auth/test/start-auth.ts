@@ -5,7 +5,7 @@ import { createApp } from '../src/app.js';
 import { loadConfig, type AuthConfig } from '../src/config.js';
 import { MIGRATIONS } from '../src/schema.js';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox.js';
-import type { PasswordHasher } from '../src/password-hasher.js';
+import { createPasswordHasher, type PasswordHasher } from '../src/password-hasher.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 
@@ -78,4 +78,24 @@ export function authAppWith(
     relay: { kick: () => undefined },
     hasher: options.hasher,
   });
+}
+
+/**
+ * A hasher that counts the calls made to it (a call waiting in its queue counts), so a test can
+ * see that a limit stopped a request before it cost a hash. Fast by default (N = 2^10).
+ */
+export function countingHasher(inner: PasswordHasher = createPasswordHasher({ N: 2 ** 10, r: 8, p: 1 })): PasswordHasher & { readonly calls: number } {
+  let calls = 0;
+  const count = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A) => {
+    calls += 1;
+    return fn(...args);
+  };
+  return {
+    hash: count(inner.hash),
+    verify: count(inner.verify),
+    verifyNothing: count(inner.verifyNothing),
+    get calls() {
+      return calls;
+    },
+  };
 }
