@@ -1,12 +1,13 @@
 import type { Express } from 'express';
 import { Router } from 'express';
 import { createServiceApp } from '@ticketing/common/http';
-import { serviceReadiness, type ServiceDeps } from '@ticketing/common/runtime';
-import { createTokenKey, createTokenSigner, createTokenVerifier } from '@ticketing/common/tokens';
+import { createServiceTokenVerifier, serviceReadiness, type ServiceDeps } from '@ticketing/common/runtime';
+import { createTokenSigner } from '@ticketing/common/tokens';
 import type { AuthConfig } from './config.js';
 import type { OutboxRelay } from './outbox.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.js';
 import { adminRouter } from './routes/admin-router.js';
+import { jwksRouter } from './routes/jwks-router.js';
 import { usersRouter } from './routes/users-router.js';
 
 export interface AuthDeps extends Pick<ServiceDeps<AuthConfig>, 'config' | 'db' | 'logger' | 'metrics' | 'nats' | 'banSync'> {
@@ -17,10 +18,10 @@ export interface AuthDeps extends Pick<ServiceDeps<AuthConfig>, 'config' | 'db' 
 /** Builds the auth service's express app from what it is given; it opens nothing itself. */
 export function createApp(deps: AuthDeps): Express {
   const { config, db, logger, metrics, banSync, relay } = deps;
-  const key = createTokenKey(config.jwtKey);
-  const signer = createTokenSigner({ key, ttlMs: config.accessTokenTtlMs });
-  const verifier = createTokenVerifier({ key, maxLifetimeMs: config.accessTokenTtlMs, clockToleranceMs: config.clockSkewMs });
+  const signer = createTokenSigner({ key: config.signingKey, ttlMs: config.accessTokenTtlMs });
+  const verifier = createServiceTokenVerifier(config);
   const routes = Router();
+  routes.use(jwksRouter({ tokenKeys: config.tokenKeys }));
   routes.use(usersRouter({
     db,
     hasher: deps.hasher ?? createPasswordHasher(),

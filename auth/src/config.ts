@@ -1,6 +1,9 @@
-import { ConfigError, configReader, loadServiceConfig, type Env, type ServiceConfig } from '@ticketing/common/runtime';
+import type { KeyObject } from 'node:crypto';
+import { ConfigError, configReader, loadServiceConfig, readSigningKey, type Env, type ServiceConfig } from '@ticketing/common/runtime';
 
 export interface AuthConfig extends ServiceConfig {
+  /** What auth alone signs tokens with: the `JWT_KEY` secret (HS256) or `JWT_PRIVATE_KEY` (ES256). */
+  signingKey: KeyObject;
   /** Accounts (lowercased) that sign up with the `admin` role. */
   adminEmails: readonly string[];
   /** Signups, and failed sign-ins, allowed per client address per minute (each counted on its own). */
@@ -19,7 +22,8 @@ export interface AuthConfig extends ServiceConfig {
 /** Reads and validates the auth service's settings (see the README's config table). */
 export function loadConfig(env: Env): AuthConfig {
   const read = configReader(env);
-  const service = loadServiceConfig(env, { port: 3000, metricsPort: 9300, dataDir: '.data/auth' });
+  const service = loadServiceConfig(env, { port: 3000, metricsPort: 9300, dataDir: '.data/auth', signsTokens: true });
+  const signingKey = readSigningKey(env, service);
   const adminEmails = Object.freeze(read.list('ADMIN_EMAILS').map((email) => email.toLowerCase()));
   const authRateLimitPerMinute = read.integer('AUTH_RATE_LIMIT', { default: 20, min: 1 });
   const authAccountRateLimitPerMinute = read.integer('AUTH_ACCOUNT_RATE_LIMIT', { default: 10, min: 1 });
@@ -33,5 +37,5 @@ export function loadConfig(env: Env): AuthConfig {
       `must be more than AUTH_ACCOUNT_RATE_LIMIT (${authAccountRateLimitPerMinute}), got ${authAccountGlobalRateLimitPerMinute}`,
     );
   }
-  return { ...service, adminEmails, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute, authInFlightPerAddress };
+  return { ...service, signingKey, adminEmails, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute, authInFlightPerAddress };
 }

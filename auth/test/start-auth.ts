@@ -40,7 +40,7 @@ export async function startAuth(
   }));
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
   await migrate(db, MIGRATIONS);
-  const deps = await startTestServiceDeps({ config, logger, service: 'auth' });
+  const deps = await startTestServiceDeps({ config, logger, service: 'auth', manageStream: true });
   const relay = options.relay === false
     ? undefined
     : startOutboxRelay({ db, nats: deps.nats, logger, registry: deps.metrics.registry, intervalMs: 200 });

@@ -78,13 +78,15 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
 }
 
 /** A NATS client and a ban sync on the private server, stopped and closed after the test. */
-function startSync(options: { now?: () => number; windowMs?: number; clockSkewMs?: number } = {}) {
+function startSync(options: { now?: () => number; windowMs?: number; clockSkewMs?: number; manageStream?: boolean } = {}) {
   const registry = new Registry();
   const { logger, lines } = capturingLogger();
   const nats = connectNats({ url: server.url, name: 'ban-sync-test', logger, retryDelayMs: 50 });
   // The list keeps the real clock and the full window: whatever the sync hands it is applied.
   const bans = new BanList({ max: 1_000, windowMs: WINDOW_MS, logger });
-  const sync = startBanSync({ nats, bans, windowMs: options.windowMs ?? WINDOW_MS, clockSkewMs: options.clockSkewMs, logger, registry, retryDelayMs: 50, now: options.now });
+  const sync = startBanSync({
+    nats, bans, windowMs: options.windowMs ?? WINDOW_MS, clockSkewMs: options.clockSkewMs, manageStream: options.manageStream, logger, registry, retryDelayMs: 50, now: options.now,
+  });
   cleanups.push(async () => {
     await sync.stop();
     await nats.close();
@@ -428,6 +430,55 @@ describe('serviceReadiness', () => {
   });
 });
 
+/** The AUTH stream's info, or undefined while there is none. */
+async function streamInfo() {
+  return (await jetstreamManager(pub)).streams.info(AUTH_STREAM).catch(() => undefined);
+}
+
+describe('startBanSync: who makes the stream', () => {
+  it('waits, not ready and without making it, while the AUTH stream is missing, and replays it once auth makes it', async () => {
+    await (await jetstreamManager(pub)).streams.delete(AUTH_STREAM);
+    const { sync, bans, nats, lines } = startSync();
+    const readiness = serviceReadiness({ banSync: sync, nats });
+    const waiting = 'the AUTH stream does not exist yet; waiting for auth to create it (ban list not caught up)';
+    await waitFor(() => lines().some((line) => line.msg === waiting), { what: 'the sync to say it waits' });
+    expect(sync.isWaitingForStream()).toBe(true);
+    expect(sync.isCaughtUp()).toBe(false);
+    expect(() => readiness.bans()).toThrow('waiting for auth to create the AUTH stream');
+    // The pass that found it missing made nothing (every later pass is the same).
+    expect(await streamInfo()).toBeUndefined();
+
+    // Auth makes it, and publishes a ban: the sync replays it and turns ready.
+    await ensureAuthStream(await jetstreamManager(pub), { windowMs: WINDOW_MS });
+    const userId = newUser();
+    await publishBan(banEvent(userId));
+    await sync.ready;
+    expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(true);
+    expect(sync.isWaitingForStream()).toBe(false);
+    expect(() => readiness.bans()).not.toThrow();
+    expect(lines().filter((line) => line.msg === waiting)).toHaveLength(1);
+  });
+
+  it('makes the stream itself only when it manages it (auth)', async () => {
+    await (await jetstreamManager(pub)).streams.delete(AUTH_STREAM);
+    const { sync } = startSync({ manageStream: true });
+    await sync.ready;
+    expect((await streamInfo())?.config.subjects).toEqual([Subjects.All]);
+  });
+
+  it('warns once, and changes nothing, when a stream it may not change could lose bans', async () => {
+    const jsm = await jetstreamManager(pub);
+    const { config } = await jsm.streams.info(AUTH_STREAM);
+    await jsm.streams.update(AUTH_STREAM, { ...config, max_msgs: 10 });
+    const { sync, lines } = startSync();
+    await sync.ready;
+    const warnings = lines().filter((line) => String(line.msg).startsWith('the AUTH stream is not as designed'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.shortfalls).toBe('a cap on messages or bytes');
+    expect((await streamInfo())!.config.max_msgs).toBe(10);
+  });
+});
+
 describe('startBanSync: a recreated stream', () => {
   it('replays the new stream from its start instead of resuming at the old sequence', async () => {
     const { sync, bans, lines } = startSync();
@@ -436,10 +487,26 @@ describe('startBanSync: a recreated stream', () => {
     for (const userId of earlier) await publishBan(banEvent(userId));
     await waitFor(() => earlier.every((userId) => bans.isBanned(userId, Date.now() - 60_000)), { what: 'the first bans' });
 
-    // The store is lost: the stream is deleted and made again, numbering from 1.
+    // The store is lost: the stream is deleted, and auth makes it again, numbering from 1.
     const jsm = await jetstreamManager(pub);
     await jsm.streams.delete(AUTH_STREAM);
+    await waitFor(() => sync.isWaitingForStream(), { timeoutMs: 15_000, what: 'the sync to notice the stream is gone' });
+    await ensureAuthStream(jsm, { windowMs: WINDOW_MS });
     await waitFor(() => lines().some((line) => line.msg === 'the AUTH stream was recreated; replaying the recent window'), { timeoutMs: 15_000, what: 'the sync to notice' });
+    const after = newUser('after');
+    await publishBan(banEvent(after));
+    await waitFor(() => bans.isBanned(after, Date.now() - 60_000), { timeoutMs: 15_000, what: 'the ban on the new stream' });
+  });
+
+  it('makes the stream again at once when it manages it (auth), and replays it from its start', async () => {
+    const { sync, bans, lines } = startSync({ manageStream: true });
+    await sync.ready;
+    const earlier = newUser('earlier');
+    await publishBan(banEvent(earlier));
+    await waitFor(() => bans.isBanned(earlier, Date.now() - 60_000), { what: 'the first ban' });
+
+    await (await jetstreamManager(pub)).streams.delete(AUTH_STREAM);
+    await waitFor(() => lines().some((line) => line.msg === 'the AUTH stream was recreated; replaying the recent window'), { timeoutMs: 15_000, what: 'the sync to make it again' });
     const after = newUser('after');
     await publishBan(banEvent(after));
     await waitFor(() => bans.isBanned(after, Date.now() - 60_000), { timeoutMs: 15_000, what: 'the ban on the new stream' });

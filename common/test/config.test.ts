@@ -1,5 +1,11 @@
-import { describe, it, expect } from 'vitest';
-import { ConfigError, configReader, loadServiceConfig, type Env } from '@ticketing/common';
+import { createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, it, expect } from 'vitest';
+import { nkeys } from '@nats-io/transport-node';
+import { ConfigError, configReader, loadServiceConfig, readSigningKey, tokenKeyId, type Env } from '@ticketing/common';
+import { createEs256KeyPair, createNatsUser } from '@ticketing/testing';
 
 const KEY_32 = 'k'.repeat(32);
 const DEFAULTS = { port: 3001, metricsPort: 9301, dataDir: '.data/orders' };
@@ -31,12 +37,15 @@ describe('loadServiceConfig', () => {
       metricsPort: 9301,
       production: false,
       trustProxy: 0,
-      jwtKey: KEY_32,
+      jwtAlgorithm: 'HS256',
+      tokenKeys: { key: expect.any(KeyObject) },
+      tokenCacheMax: 10_000,
       accessTokenTtlMs: 900_000,
       clockSkewMs: 30_000,
       databaseUrl: undefined,
       dataDir: '.data/orders',
       natsUrl: 'nats://127.0.0.1:4222',
+      natsNkeySeed: undefined,
       banCacheMax: 100_000,
       allowedOrigins: [],
       logLevel: 'info',
@@ -56,6 +65,7 @@ describe('loadServiceConfig', () => {
       DATA_DIR: '/var/lib/orders',
       NATS_URL: 'nats://nats:4222',
       BAN_CACHE_MAX: '500',
+      TOKEN_CACHE_MAX: '0',
       ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173',
       LOG_LEVEL: 'debug',
     })).toEqual({
@@ -63,12 +73,15 @@ describe('loadServiceConfig', () => {
       metricsPort: 9090,
       production: true,
       trustProxy: 1,
-      jwtKey: KEY_32,
+      jwtAlgorithm: 'HS256',
+      tokenKeys: { key: expect.any(KeyObject) },
+      tokenCacheMax: 0,
       accessTokenTtlMs: 300_000,
       clockSkewMs: 10_000,
       databaseUrl: 'postgresql://app:pw@db:5432/orders',
       dataDir: '/var/lib/orders',
       natsUrl: 'nats://nats:4222',
+      natsNkeySeed: undefined,
       banCacheMax: 500,
       allowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
       logLevel: 'debug',
@@ -247,5 +260,112 @@ describe('configReader', () => {
     expect(read.oneOf('LEVEL', ['info', 'warn'] as const, 'info')).toBe('warn');
     expect(read.oneOf('UNSET', ['info', 'warn'] as const, 'info')).toBe('info');
     configError('BAD', () => read.oneOf('BAD', ['info', 'warn'] as const, 'info'));
+  });
+});
+
+describe('loadServiceConfig: token keys', () => {
+  const OLD = createEs256KeyPair();
+  const NEW = createEs256KeyPair();
+  const es256 = (env: Env) => load({ JWT_ALGORITHM: 'ES256', JWT_PUBLIC_KEYS: OLD.publicKeyPem, ...env });
+
+  it('verifies ES256 with the JWT_PUBLIC_KEYS, parsed once into KeyObjects, escaped line breaks too', () => {
+    const config = es256({ JWT_PUBLIC_KEYS: OLD.publicKeyPem + NEW.publicKeyPem.replace(/\n/g, '\\n') });
+    expect(config.jwtAlgorithm).toBe('ES256');
+    expect(config.tokenKeys.key).toBeUndefined();
+    expect(config.tokenKeys.publicKeys!.map(tokenKeyId)).toEqual([OLD, NEW].map((pair) => tokenKeyId(createPublicKey(pair.publicKeyPem))));
+    expect(Object.isFrozen(config.tokenKeys.publicKeys)).toBe(true);
+  });
+
+  it('refuses ES256 without JWT_PUBLIC_KEYS, or with keys that are not P-256 public keys', () => {
+    configError('JWT_PUBLIC_KEYS', () => load({ JWT_ALGORITHM: 'ES256' }));
+    expect(configError('JWT_PUBLIC_KEYS', () => es256({ JWT_PUBLIC_KEYS: 'abc' })).message).toMatch(/not a whole PEM block/);
+    expect(configError('JWT_PUBLIC_KEYS', () => es256({ JWT_PUBLIC_KEYS: OLD.privateKeyPem })).message).toMatch(/is a private key/);
+  });
+
+  it('refuses a JWT_KEY left beside ES256: the shared secret could still mint tokens', () => {
+    expect(configError('JWT_KEY', () => es256({ JWT_KEY: KEY_32 })).message).toMatch(/remove the shared secret/);
+  });
+
+  it('refuses public or private keys under HS256, the default: the operator meant ES256', () => {
+    expect(configError('JWT_PUBLIC_KEYS', () => load({ JWT_KEY: KEY_32, JWT_PUBLIC_KEYS: OLD.publicKeyPem })).message).toMatch(/set JWT_ALGORITHM=ES256/);
+    expect(configError('JWT_PUBLIC_KEYS', () => load({ JWT_PUBLIC_KEYS: OLD.publicKeyPem })).message).toMatch(/JWT_ALGORITHM is HS256/);
+  });
+
+  it('refuses JWT_PRIVATE_KEY in any service but auth: only auth signs', () => {
+    expect(configError('JWT_PRIVATE_KEY', () => es256({ JWT_PRIVATE_KEY: OLD.privateKeyPem })).message).toBe('JWT_PRIVATE_KEY is set, but only auth signs tokens: give this service JWT_PUBLIC_KEYS alone');
+    configError('JWT_PRIVATE_KEY', () => load({ JWT_KEY: KEY_32, JWT_PRIVATE_KEY: OLD.privateKeyPem }));
+  });
+
+  it('refuses an unknown JWT_ALGORITHM', () => {
+    for (const value of ['RS256', 'none', 'es256', 'HS512']) {
+      expect(configError('JWT_ALGORITHM', () => load({ JWT_KEY: KEY_32, JWT_ALGORITHM: value })).message).toMatch(/one of HS256, ES256/);
+    }
+  });
+
+  it('gives auth the key it signs with, whose public half must be among JWT_PUBLIC_KEYS', () => {
+    const env = { JWT_ALGORITHM: 'ES256', JWT_PUBLIC_KEYS: OLD.publicKeyPem + NEW.publicKeyPem, JWT_PRIVATE_KEY: NEW.privateKeyPem };
+    const auth = loadServiceConfig(env, { ...DEFAULTS, signsTokens: true });
+    expect(tokenKeyId(readSigningKey(env, auth))).toBe(tokenKeyId(createPublicKey(NEW.publicKeyPem)));
+    // Under HS256 auth signs with the shared secret it verifies with.
+    const hs256 = { JWT_KEY: KEY_32 };
+    const authHs256 = loadServiceConfig(hs256, { ...DEFAULTS, signsTokens: true });
+    expect(readSigningKey(hs256, authHs256)).toBe(authHs256.tokenKeys.key);
+  });
+
+  it('refuses auth a private key whose public half no service would hold, and one that is missing or not P-256', () => {
+    const env = { JWT_ALGORITHM: 'ES256', JWT_PUBLIC_KEYS: OLD.publicKeyPem };
+    const auth = loadServiceConfig(env, { ...DEFAULTS, signsTokens: true });
+    expect(configError('JWT_PUBLIC_KEYS', () => readSigningKey({ ...env, JWT_PRIVATE_KEY: NEW.privateKeyPem }, auth)).message).toMatch(/must include the public key of JWT_PRIVATE_KEY \(kid /);
+    configError('JWT_PRIVATE_KEY', () => readSigningKey(env, auth));
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(configError('JWT_PRIVATE_KEY', () => readSigningKey({ ...env, JWT_PRIVATE_KEY: p384 }, auth)).message).toMatch(/P-256/);
+    const message = configError('JWT_PRIVATE_KEY', () => readSigningKey({ ...env, JWT_PRIVATE_KEY: OLD.publicKeyPem }, auth)).message;
+    expect(message).toMatch(/PEM private key/);
+  });
+
+  it('never puts a private key in its message', () => {
+    const env = { JWT_ALGORITHM: 'ES256', JWT_PUBLIC_KEYS: OLD.publicKeyPem };
+    const auth = loadServiceConfig(env, { ...DEFAULTS, signsTokens: true });
+    const body = NEW.privateKeyPem.split('\n')[1]!;
+    expect(configError('JWT_PUBLIC_KEYS', () => readSigningKey({ ...env, JWT_PRIVATE_KEY: NEW.privateKeyPem }, auth)).message).not.toContain(body);
+    expect(configError('JWT_PUBLIC_KEYS', () => es256({ JWT_PUBLIC_KEYS: OLD.publicKeyPem + NEW.privateKeyPem })).message).not.toContain(body);
+  });
+
+  it('reads TOKEN_CACHE_MAX from 0 (no cache) to a million', () => {
+    expect(load({ JWT_KEY: KEY_32, TOKEN_CACHE_MAX: '0' }).tokenCacheMax).toBe(0);
+    expect(load({ JWT_KEY: KEY_32, TOKEN_CACHE_MAX: '1000000' }).tokenCacheMax).toBe(1_000_000);
+    configError('TOKEN_CACHE_MAX', () => load({ JWT_KEY: KEY_32, TOKEN_CACHE_MAX: '1000001' }));
+    configError('TOKEN_CACHE_MAX', () => load({ JWT_KEY: KEY_32, TOKEN_CACHE_MAX: '-1' }));
+  });
+});
+
+describe('loadServiceConfig: NATS credentials', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ticketing-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads an NKey user seed from NATS_NKEY_SEED_FILE', () => {
+    const user = createNatsUser(dir, 'reader');
+    expect(load({ JWT_KEY: KEY_32, NATS_NKEY_SEED_FILE: user.seedFile }).natsNkeySeed).toBe(user.seed);
+  });
+
+  it('refuses a seed file that is missing, empty, not a seed, or not a user seed', () => {
+    expect(configError('NATS_NKEY_SEED_FILE', () => load({ JWT_KEY: KEY_32, NATS_NKEY_SEED_FILE: join(dir, 'missing.nk') })).message).toMatch(/cannot be read \(ENOENT\)/);
+    const write = (name: string, text: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const user = createNatsUser(dir, 'user');
+    const account = new TextDecoder().decode(nkeys.createAccount().getSeed());
+    for (const [name, text] of [['empty.nk', ''], ['public.nk', user.publicKey], ['typo.nk', `${user.seed.slice(0, -1)}${user.seed.endsWith('A') ? 'B' : 'A'}`], ['account.nk', account]] as const) {
+      const message = configError('NATS_NKEY_SEED_FILE', () => load({ JWT_KEY: KEY_32, NATS_NKEY_SEED_FILE: write(name, text) })).message;
+      expect(message).toMatch(/seed/);
+      expect(message).not.toContain(user.seed);
+    }
+  });
+
+  it('refuses a seed file beside credentials in NATS_URL', () => {
+    const user = createNatsUser(dir, 'both');
+    expect(configError('NATS_NKEY_SEED_FILE', () => load({ JWT_KEY: KEY_32, NATS_URL: 'nats://svc:pw@nats:4222', NATS_NKEY_SEED_FILE: user.seedFile })).message).toMatch(/use one of them/);
   });
 });

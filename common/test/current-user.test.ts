@@ -2,8 +2,8 @@ import express from 'express';
 import request from 'supertest';
 import { describe, it, expect } from 'vitest';
 import { Registry } from 'prom-client';
-import { createTokenSigner, createTokenVerifier, currentUser, errorHandler } from '@ticketing/common';
-import { capturingLogger, cookieWithJwt, cookieWithSession } from '@ticketing/testing';
+import { createTokenPublicKeys, createTokenSigner, createTokenSigningKey, createTokenVerifier, currentUser, errorHandler } from '@ticketing/common';
+import { capturingLogger, cookieWithJwt, cookieWithSession, createEs256KeyPair } from '@ticketing/testing';
 import { ADMIN, ALICE, KEY, OTHER_KEY, T0, T0_SECONDS, base64url, middlewareApp, signAt, whoAmI } from './fixtures.js';
 
 function app() {
@@ -151,6 +151,26 @@ describe('currentUser', () => {
     expect(warned).toEqual([expect.objectContaining({ reason: 'lifetime', source: 'header' })]);
     expect(String(warned[0]!.detail)).toMatch(/ACCESS_TOKEN_TTL/);
     expect(JSON.stringify(lines())).not.toContain(token.split('.')[2]);
+  });
+
+  it('counts a token naming an unknown key, and warns of it at most once a minute (anyone can write a kid)', async () => {
+    const { logger, lines } = capturingLogger();
+    const registry = new Registry();
+    const [held, rotated] = [createEs256KeyPair(), createEs256KeyPair()];
+    const verifier = createTokenVerifier({ publicKeys: createTokenPublicKeys(held.publicKeyPem), maxLifetimeMs: 900_000, now: () => T0 });
+    const server = express();
+    server.use(currentUser({ verifier, logger, registry }));
+    server.get('/me', whoAmI);
+    const token = createTokenSigner({ key: createTokenSigningKey(rotated.privateKeyPem), ttlMs: 900_000, now: () => T0 }).sign(ALICE);
+    for (let i = 0; i < 3; i++) {
+      expect((await request(server).get('/me').set('Authorization', `Bearer ${token}`)).body).toEqual({ currentUser: null });
+    }
+    const { values } = await registry.getSingleMetric('tokens_refused_total')!.get();
+    expect(Object.fromEntries(values.map((value) => [value.labels.reason, value.value]))).toEqual({ kid: 3 });
+    const warned = lines().filter((line) => line.level === 40);
+    expect(warned).toEqual([expect.objectContaining({ reason: 'kid', source: 'header' })]);
+    expect(String(warned[0]!.msg)).toMatch(/JWT_PUBLIC_KEYS/);
+    expect(lines().filter((line) => line.level === 20 && line.reason === 'kid')).toHaveLength(2);
   });
 
   it('refuses a token signed with another key', async () => {

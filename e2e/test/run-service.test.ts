@@ -3,12 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startNatsServer, startServiceProcess, TEST_JWT_KEY, type NatsServer } from '@ticketing/testing';
+import { createAuthStream, startNatsServer, startServiceProcess, TEST_JWT_KEY, type NatsServer } from '@ticketing/testing';
 
 let nats: NatsServer;
 let dir: string;
 beforeAll(async () => {
   [nats, dir] = await Promise.all([startNatsServer(), mkdtemp(join(tmpdir(), 'ticketing-no-db-'))]);
+  // Auth would have made it; this service only waits for it.
+  await createAuthStream(nats.url);
 });
 afterAll(async () => {
   await nats?.destroy();

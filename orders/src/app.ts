@@ -1,7 +1,6 @@
 import type { Express } from 'express';
 import { createServiceApp } from '@ticketing/common/http';
-import { serviceReadiness, type ServiceDeps } from '@ticketing/common/runtime';
-import { createTokenKey, createTokenVerifier } from '@ticketing/common/tokens';
+import { createServiceTokenVerifier, serviceReadiness, type ServiceDeps } from '@ticketing/common/runtime';
 import type { OrdersConfig } from './config.js';
 import { ordersRouter } from './orders-router.js';
 
@@ -10,14 +9,11 @@ export type OrdersDeps = Pick<ServiceDeps<OrdersConfig>, 'config' | 'db' | 'logg
 /** Builds the orders service's express app from what it is given; it opens nothing itself. */
 export function createApp(deps: OrdersDeps): Express {
   const { config, db, logger, metrics, banSync } = deps;
-  const verifier = createTokenVerifier({
-    key: createTokenKey(config.jwtKey), maxLifetimeMs: config.accessTokenTtlMs, clockToleranceMs: config.clockSkewMs,
-  });
   return createServiceApp({
     production: config.production,
     logger,
     metrics,
-    verifier,
+    verifier: createServiceTokenVerifier(config),
     readiness: serviceReadiness(deps),
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { createTokenKey, createTokenSigner, migrate, openDatabase, type Database, type Logger, type Role } from '@ticketing/common';
-import { cookieWithJwt, createTestDatabase, silentLogger, startNatsServer, startTestServiceDeps, TEST_JWT_KEY, type TestServiceDeps } from '@ticketing/testing';
+import { cookieWithJwt, createAuthStream, createTestDatabase, silentLogger, startNatsServer, startTestServiceDeps, TEST_JWT_KEY, type TestServiceDeps } from '@ticketing/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig, type OrdersConfig } from '../src/config.js';
 import { MIGRATIONS } from '../src/schema.js';
@@ -31,6 +31,8 @@ export async function startOrders(
   const logger = options.logger ?? silentLogger();
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
   await migrate(db, MIGRATIONS);
+  // Auth makes the stream; orders only waits for it.
+  await createAuthStream(config.natsUrl);
   const deps = await startTestServiceDeps({ config, logger, service: 'orders' });
   return {
     app: createApp({ config, db, logger, ...deps }),

@@ -26,9 +26,12 @@ type Launch = { kind: 'started'; child: ChildProcess; port: number } | { kind: '
  * Spawns nats-server on `port` (`-1`: the server picks a free one) and resolves once it is listening,
  * with the port it reports in its ports file (written only once its client listener is up).
  */
-async function launch(port: number, storeDir: string, portsDir: string, deadline: number, extraArgs: readonly string[]): Promise<Launch> {
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir, ...extraArgs], {
+async function launch(port: number, storeDir: string, portsDir: string, deadline: number, options: NatsServerOptions): Promise<Launch> {
+  // Flags after -c override the config file's listen address and store.
+  const config = options.config === undefined ? [] : ['-c', options.config];
+  const child = spawn('nats-server', [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir, ...(options.args ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', ...options.env },
   });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-OUTPUT_KEPT_CHARS); });
@@ -59,20 +62,29 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+export interface NatsServerOptions {
+  /** A server config file (`-c`), e.g. the repository's `nats/nats-server.conf` with authorization. */
+  config?: string;
+  /** Further arguments for nats-server (e.g. `['--user', 'svc', '--pass', 'pw']`). */
+  args?: readonly string[];
+  /** The server's environment besides `PATH`: the variables its config refers to (`$NATS_AUTH_NKEY`). */
+  env?: Readonly<Record<string, string>>;
+}
+
 /**
  * A throwaway nats-server with JetStream of its own (a port it picks itself, a temporary store), for
  * tests that need their own streams or stop and restart NATS; never the shared one. A restart
  * takes the same port again, retrying while another process holds it (up to 15 s). Needs
  * `nats-server` on the PATH.
  *
- * `args` are passed to nats-server as well (e.g. `['--user', 'svc', '--pass', 'pw']`).
+ * `config`, `args` and `env` shape the server (see {@link NatsServerOptions}).
  *
  * @example
  * const nats = await startNatsServer();
  * await nats.stop(); // an outage
  * await nats.start();
  */
-export async function startNatsServer(options: { args?: readonly string[] } = {}): Promise<NatsServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ticketing-nats-'));
   const storeDir = join(dir, 'store');
   const portsDir = join(dir, 'ports');
@@ -86,7 +98,7 @@ export async function startNatsServer(options: { args?: readonly string[] } = {}
     // The first start lets the server pick a port, so no other process can take it in between; a
     // restart needs that same port (clients hold its URL), so it waits while someone else has it.
     const launched = await waitFor(async () => {
-      const attempt = await launch(port, storeDir, portsDir, deadline, options.args ?? []).catch((err: unknown) => ({ kind: 'failed' as const, err }));
+      const attempt = await launch(port, storeDir, portsDir, deadline, options).catch((err: unknown) => ({ kind: 'failed' as const, err }));
       return attempt.kind === 'port in use' ? undefined : attempt;
     }, { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, what: `port ${port} to be free for nats-server` });
     if (launched.kind === 'failed') throw launched.err;

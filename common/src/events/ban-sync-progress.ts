@@ -11,6 +11,10 @@ export class BanSyncProgress {
   caughtUp = false;
   /** Seconds from publish to apply of the last event applied. */
   lastEventLagSeconds = 0;
+  /** Whether the last look found no AUTH stream (a service that waits for auth to make it). */
+  streamMissing = false;
+  /** The shortfalls last warned of in a stream this service may not change. */
+  #shortfalls = '';
   /** Resolves once the replay has caught up. */
   readonly ready: Promise<void>;
   readonly #markReady: () => void;
@@ -27,6 +31,20 @@ export class BanSyncProgress {
     this.caughtUp = true;
     this.#markReady();
     return true;
+  }
+
+  /** Notes whether the AUTH stream was found missing; true when that changed. */
+  noteStreamMissing(missing: boolean): boolean {
+    const changed = missing !== this.streamMissing;
+    this.streamMissing = missing;
+    return changed;
+  }
+
+  /** Notes the stream's shortfalls (empty: none); true when they are new, so worth a warning. */
+  noteShortfalls(shortfalls: string): boolean {
+    const changed = shortfalls !== this.#shortfalls;
+    this.#shortfalls = shortfalls;
+    return changed;
   }
 
   /**

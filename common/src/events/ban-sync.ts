@@ -12,12 +12,20 @@ export interface BanSync {
   /** Resolves once the replay of recent events has caught up with the stream. */
   readonly ready: Promise<void>;
   isCaughtUp(): boolean;
+  /** True while the `AUTH` stream does not exist and this sync waits for auth to create it. */
+  isWaitingForStream(): boolean;
   stop(): Promise<void>;
 }
 
 export interface BanSyncOptions {
   nats: NatsClient;
   bans: BanList;
+  /**
+   * Create the `AUTH` stream when it is missing and lift limits that would lose bans (auth only;
+   * NATS authorization lets no other service change it). Default false: wait for the stream to
+   * exist, and warn of such limits.
+   */
+  manageStream?: boolean;
   /** `ACCESS_TOKEN_TTL + CLOCK_SKEW` in ms: how long after a ban its entry is needed. */
   windowMs: number;
   /**
@@ -55,6 +63,7 @@ export function startBanSync(options: BanSyncOptions): BanSync {
     bans: options.bans,
     ready: progress.ready,
     isCaughtUp: () => progress.caughtUp,
+    isWaitingForStream: () => progress.streamMissing,
     async stop() {
       control.stop();
       // Not awaiting `running`: it may be waiting for a connection that closing NATS will refuse.
@@ -67,7 +76,9 @@ export function startBanSync(options: BanSyncOptions): BanSync {
 function contextOf(options: BanSyncOptions, progress: BanSyncProgress): BanSyncContext {
   const { nats, bans, windowMs, logger } = options;
   const metrics = banSyncMetrics(options.registry, bans, progress);
-  return { nats, bans, windowMs, logger, metrics, clockSkewMs: options.clockSkewMs ?? 30_000, now: options.now ?? Date.now };
+  return {
+    nats, bans, windowMs, logger, metrics, manageStream: options.manageStream ?? false, clockSkewMs: options.clockSkewMs ?? 30_000, now: options.now ?? Date.now,
+  };
 }
 
 /** Consume passes until stopped: the next at once after a reconnect, else after `retryDelayMs`. */
@@ -88,6 +99,8 @@ export interface ServiceBanSyncOptions {
   /** The service's `BAN_CACHE_MAX`, `ACCESS_TOKEN_TTL` and `CLOCK_SKEW`. */
   config: { banCacheMax: number; accessTokenTtlMs: number; clockSkewMs: number };
   nats: NatsClient;
+  /** Auth's sync creates the `AUTH` stream and keeps its limits; every other service's waits for it (default false). */
+  manageStream?: boolean;
   logger: Logger;
   /** Where to register the ban metrics (`ban_list_size`, `ban_events_applied_total`, ...). */
   registry?: Registry;
@@ -112,5 +125,5 @@ export function startServiceBanSync(options: ServiceBanSyncOptions): BanSync {
     registers: registry ? [registry] : [],
   });
   const bans = new BanList({ max: config.banCacheMax, windowMs, logger, now, onEarlyEviction: () => early.inc() });
-  return startBanSync({ nats: options.nats, bans, windowMs, clockSkewMs: config.clockSkewMs, logger, registry, now });
+  return startBanSync({ nats: options.nats, bans, manageStream: options.manageStream, windowMs, clockSkewMs: config.clockSkewMs, logger, registry, now });
 }

@@ -1,13 +1,18 @@
-import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions, type StreamConfig } from '@nats-io/jetstream';
 import { AUTH_STREAM, Subjects } from './auth-events.js';
 import { applyBanEvent, type BanEventTarget } from './apply-ban-event.js';
 import type { BanSyncControl } from './ban-sync-control.js';
 import type { BanSyncProgress } from './ban-sync-progress.js';
-import { ensureAuthStream, type NatsClient, type NatsConnection } from './nats.js';
+import { authStreamInfo, authStreamShortfalls, ensureAuthStream, type NatsClient, type NatsConnection } from './nats.js';
 
 /** What a ban sync consumes from and applies to; fixed for its life. */
 export interface BanSyncContext extends BanEventTarget {
   nats: NatsClient;
+  /**
+   * Whether this sync creates the `AUTH` stream and keeps its limits (auth's, the only service
+   * NATS lets change it), or waits for it to exist and reads it as it is (every other service's).
+   */
+  manageStream: boolean;
   /** The clock, in milliseconds since the epoch. */
   now: () => number;
 }
@@ -18,7 +23,9 @@ export interface BanSyncContext extends BanEventTarget {
  */
 export async function consumeBanEvents(context: BanSyncContext, progress: BanSyncProgress, control: BanSyncControl): Promise<boolean> {
   const nc = await context.nats.connection();
-  const lastStoredMs = await ensureStream(nc, context, progress);
+  const stream = await streamToConsume(nc, context, progress);
+  if (stream === 'missing') return false;
+  const lastStoredMs = stream.lastStoredMs;
   const messages = await openMessages(nc, startFrom(context, progress, lastStoredMs), context, progress);
   control.follow(messages);
   const reconnect = stopOnReconnect(context.nats, messages);
@@ -33,15 +40,31 @@ export async function consumeBanEvents(context: BanSyncContext, progress: BanSyn
 }
 
 /**
- * Makes sure the AUTH stream exists, and forgets the position when it was made anew since the last
- * pass; resolves with when the stream stored its last message, by the NATS server's clock
+ * The AUTH stream to consume: made sure of (by auth), or looked up (by everyone else, who waits
+ * while it is missing). The position is forgotten when the stream was made anew since the last
+ * pass. Resolves with when the stream stored its last message, by the NATS server's clock
  * (`undefined` when it holds none).
  */
-async function ensureStream(nc: NatsConnection, context: BanSyncContext, progress: BanSyncProgress): Promise<number | undefined> {
-  const { created, state } = await ensureAuthStream(await jetstreamManager(nc), { windowMs: context.windowMs });
-  if (progress.noteStream(created)) context.logger.warn('the AUTH stream was recreated; replaying the recent window');
-  const lastStoredMs = state.messages > 0 ? Date.parse(state.last_ts) : Number.NaN;
-  return Number.isFinite(lastStoredMs) ? lastStoredMs : undefined;
+async function streamToConsume(nc: NatsConnection, context: BanSyncContext, progress: BanSyncProgress): Promise<{ lastStoredMs: number | undefined } | 'missing'> {
+  const jsm = await jetstreamManager(nc);
+  const info = context.manageStream ? await ensureAuthStream(jsm, { windowMs: context.windowMs }) : await authStreamInfo(jsm);
+  if (info === undefined) {
+    if (progress.noteStreamMissing(true)) context.logger.warn('the AUTH stream does not exist yet; waiting for auth to create it (ban list not caught up)');
+    return 'missing';
+  }
+  if (progress.noteStreamMissing(false)) context.logger.info('the AUTH stream exists; replaying');
+  if (!context.manageStream) warnOfShortfalls(info.config, context, progress);
+  if (progress.noteStream(info.created)) context.logger.warn('the AUTH stream was recreated; replaying the recent window');
+  const lastStoredMs = info.state.messages > 0 ? Date.parse(info.state.last_ts) : Number.NaN;
+  return { lastStoredMs: Number.isFinite(lastStoredMs) ? lastStoredMs : undefined };
+}
+
+/** A stream this service may not change but that could lose bans it needs: said once per new finding. */
+function warnOfShortfalls(config: StreamConfig, context: BanSyncContext, progress: BanSyncProgress): void {
+  const shortfalls = authStreamShortfalls(config, { windowMs: context.windowMs }).join('; ');
+  if (progress.noteShortfalls(shortfalls) && shortfalls !== '') {
+    context.logger.warn({ shortfalls }, 'the AUTH stream is not as designed and only auth may change it: bans may be lost from it (auth corrects it when it starts)');
+  }
 }
 
 /**

@@ -4,5 +4,5 @@ export {
   AUTH_STREAM, Subjects, parseAuthEvent, checkAuthEvent, encodeEvent, isKnownSubject, MalformedEventError,
   type AuthEvent, type UserBannedPayload, type UserUnbannedPayload,
 } from './auth-events.js';
-export { connectNats, ensureAuthStream, type ConnectNatsOptions, type NatsClient, type NatsConnection } from './nats.js';
+export { authStreamInfo, connectNats, ensureAuthStream, type ConnectNatsOptions, type NatsClient, type NatsConnection } from './nats.js';
 export { startServiceBanSync, type BanSync, type ServiceBanSyncOptions } from './ban-sync.js';

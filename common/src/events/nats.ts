@@ -1,4 +1,4 @@
-import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
+import { connect, nkeyAuthenticator, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { Gauge, type Registry } from 'prom-client';
 import { AUTH_STREAM, Subjects } from './auth-events.js';
@@ -17,7 +17,13 @@ export interface NatsClient {
 }
 
 export interface ConnectNatsOptions {
+  /** The server, with a user and password (or a token) in it if it takes those. */
   url: string;
+  /**
+   * An NKey user seed (`SU...`, see `NATS_NKEY_SEED_FILE`) to sign the server's challenge with:
+   * the seed never leaves this process. Not together with credentials in `url`.
+   */
+  nkeySeed?: string;
   /** Names the client in the server's monitoring. */
   name: string;
   logger: Logger;
@@ -67,6 +73,11 @@ function natsTarget(url: string): { server: string; credentials: { user?: string
 export function connectNats(options: ConnectNatsOptions): NatsClient {
   const { name, logger } = options;
   const target = natsTarget(options.url);
+  if (options.nkeySeed !== undefined && Object.keys(target.credentials).length > 0) {
+    throw new TypeError('connectNats: give an nkeySeed or credentials in the url, not both');
+  }
+  const seed = options.nkeySeed === undefined ? undefined : new TextEncoder().encode(options.nkeySeed);
+  const authentication = seed === undefined ? target.credentials : { authenticator: nkeyAuthenticator(seed) };
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   let current: NatsConnection | undefined;
   let connected = false;
@@ -126,7 +137,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
         let nc = current;
         // A restarted loop finds the connection the last one made still open, and waits out that one.
         if (nc === undefined || nc.isClosed()) {
-          nc = await connect({ ...target.credentials, servers: target.server, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
+          nc = await connect({ ...authentication, servers: target.server, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
           if (closed) {
             await nc.close();
             return;
@@ -218,45 +229,64 @@ export function authStreamConfig(options: { windowMs: number }): Partial<StreamC
 }
 
 /**
+ * What keeps the `AUTH` stream from holding every ban of the window: a cap on messages or bytes
+ * (or per subject) or a discard-new policy would drop bans inside it, only age may retire them; a
+ * `max_age` shorter than the window, a different duplicate window, or subjects that miss `auth.>`.
+ * Empty when the stream is as designed.
+ */
+export function authStreamShortfalls(config: StreamConfig, options: { windowMs: number }): string[] {
+  const wanted = authStreamConfig(options);
+  const shortfalls: string[] = [];
+  if (config.max_msgs !== -1 || config.max_bytes !== -1 || (config.max_msgs_per_subject ?? -1) !== -1) shortfalls.push('a cap on messages or bytes');
+  if (config.discard !== DiscardPolicy.Old) shortfalls.push('a discard-new policy');
+  // 0 is no age limit at all.
+  if (config.max_age !== 0 && config.max_age < wanted.max_age!) shortfalls.push(`max_age ${config.max_age / 1e9}s, under ${wanted.max_age! / 1e9}s`);
+  if (config.duplicate_window !== wanted.duplicate_window) shortfalls.push(`a duplicate window of ${config.duplicate_window / 1e9}s`);
+  if (!config.subjects.includes(Subjects.All)) shortfalls.push(`subjects without ${Subjects.All}`);
+  return shortfalls;
+}
+
+/**
  * Creates the `AUTH` stream, or brings an existing one up to the designed limits, and resolves with
- * its info. Safe to call from every replica at once.
+ * its info. Safe to call from every replica at once. Only auth does this (NATS authorization lets
+ * no other service change the stream); the others wait for it with {@link authStreamInfo}.
  *
  * @example
  * await ensureAuthStream(await jetstreamManager(nc), { windowMs });
  */
 export async function ensureAuthStream(jsm: JetStreamManager, options: { windowMs: number; replicas?: number }): Promise<StreamInfo> {
   const wanted = { ...authStreamConfig(options), num_replicas: options.replicas ?? 1 };
-  let existing: StreamInfo | undefined;
-  try {
-    existing = await jsm.streams.info(AUTH_STREAM);
-  } catch (err) {
-    if (!/stream not found/i.test((err as Error).message)) throw err;
-  }
+  let existing = await authStreamInfo(jsm);
   if (existing === undefined) {
     try {
       return await jsm.streams.add(wanted);
     } catch (err) {
       // Another replica made it first; fall through and check its limits.
       if (!/already in use/i.test((err as Error).message)) throw err;
-      existing = await jsm.streams.info(AUTH_STREAM);
+      existing = (await authStreamInfo(jsm))!;
     }
   }
   const { config } = existing;
-  // Any cap on messages or bytes would drop bans inside the window: only age may retire them.
-  const capped = config.max_msgs !== -1 || config.max_bytes !== -1 || (config.max_msgs_per_subject ?? -1) !== -1
-    || config.discard !== DiscardPolicy.Old;
-  const needsUpdate = capped || config.max_age < wanted.max_age! || config.duplicate_window !== wanted.duplicate_window
-    || !config.subjects.includes(Subjects.All);
-  if (!needsUpdate) return existing;
+  if (authStreamShortfalls(config, options).length === 0) return existing;
   return jsm.streams.update(AUTH_STREAM, {
     ...config,
     max_msgs: -1,
     max_bytes: -1,
     max_msgs_per_subject: -1,
     discard: DiscardPolicy.Old,
-    max_age: Math.max(config.max_age, wanted.max_age!),
+    max_age: config.max_age === 0 ? 0 : Math.max(config.max_age, wanted.max_age!),
     duplicate_window: wanted.duplicate_window!,
     // auth.> covers every narrower auth subject, and the server refuses overlapping ones.
     subjects: [Subjects.All, ...config.subjects.filter((subject) => subject !== Subjects.All && !subject.startsWith('auth.'))],
   });
+}
+
+/** The `AUTH` stream's info, or `undefined` while it does not exist. */
+export async function authStreamInfo(jsm: JetStreamManager): Promise<StreamInfo | undefined> {
+  try {
+    return await jsm.streams.info(AUTH_STREAM);
+  } catch (err) {
+    if (/stream not found/i.test((err as Error).message)) return undefined;
+    throw err;
+  }
 }

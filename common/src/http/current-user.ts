@@ -21,6 +21,13 @@ const AUTHORIZATION = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/;
 /** Refusals that mean this service and the signer disagree (configuration or clocks), not a stray token. */
 const LOUD: ReadonlySet<TokenRefusal | 'bearer_malformed' | 'cookie_malformed'> = new Set(['lifetime', 'crit', 'issued_in_future']);
 
+/**
+ * How often an unknown `kid` is logged at warn. It may mean a key rotation that missed this
+ * service, but anyone can write a `kid` (it is read before the signature is checked), so it is
+ * not logged per request.
+ */
+const UNKNOWN_KID_WARN_INTERVAL_MS = 60_000;
+
 type Found =
   | { token: string; source: 'header' | 'cookie' }
   | { malformed: 'bearer_malformed' | 'cookie_malformed'; source: 'header' | 'cookie' }
@@ -66,11 +73,18 @@ export function currentUser(options: { verifier: TokenVerifier; logger: Logger; 
     labelNames: ['reason'] as const,
     registers: options.registry ? [options.registry] : [],
   });
+  let lastUnknownKidWarningMs = Number.NEGATIVE_INFINITY;
   const refuse = (reason: TokenRefusal | 'bearer_malformed' | 'cookie_malformed', source: string, detail?: string) => {
     refused.inc({ reason });
     const fields = { reason, source, ...(detail === undefined ? {} : { detail }) };
-    if (LOUD.has(reason)) logger.warn(fields, 'token refused: the signer and this service disagree; the user is treated as signed out');
-    else logger.debug(fields, 'token refused');
+    if (LOUD.has(reason)) {
+      logger.warn(fields, 'token refused: the signer and this service disagree; the user is treated as signed out');
+    } else if (reason === 'kid' && Date.now() - lastUnknownKidWarningMs >= UNKNOWN_KID_WARN_INTERVAL_MS) {
+      lastUnknownKidWarningMs = Date.now();
+      logger.warn(fields, 'token refused: it names no key this service holds (if auth signs with a new key, add its public key to JWT_PUBLIC_KEYS); logged at most once a minute');
+    } else {
+      logger.debug(fields, 'token refused');
+    }
   };
   return function setCurrentUser(req, _res, next) {
     req.currentUser = undefined;

@@ -1,113 +1,14 @@
 import type { LevelWithSilent } from 'pino';
-import { parseDuration } from './duration.js';
-import { MIN_JWT_KEY_BYTES } from '../tokens/token-key.js';
 import { MAX_TRUST_PROXY_HOPS } from '../http/service-app.js';
+import type { VerificationKeys } from '../tokens/token-verifier.js';
+import { MAX_TOKEN_CACHE_ENTRIES } from '../tokens/verified-token-cache.js';
+import { ConfigError, configReader, type Env } from './config-reader.js';
+import { readNkeySeed } from './nats-credentials-config.js';
+import { readVerificationKeys, type JwtAlgorithm } from './token-keys-config.js';
 
-/** A missing or invalid setting; its message is one line that names the variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`${variable} ${problem}`);
-  }
-}
-
-export type Env = Readonly<Record<string, string | undefined>>;
+export { ConfigError, configReader, type Env };
 
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-/**
- * Reads typed settings from an environment. Each reader throws {@link ConfigError} naming the
- * variable; an empty string counts as unset.
- *
- * @example
- * const read = configReader(process.env);
- * const port = read.integer('PORT', { default: 3000, min: 1, max: 65535 });
- */
-export function configReader(env: Env) {
-  const raw = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
-  return {
-    string(name: string, options: { default?: string } = {}): string {
-      const value = raw(name) ?? options.default;
-      if (value === undefined) throw new ConfigError(name, 'is required');
-      return value;
-    },
-    optional(name: string): string | undefined {
-      return raw(name);
-    },
-    integer(name: string, options: { default: number; min?: number; max?: number }): number {
-      const text = raw(name);
-      if (text === undefined) return options.default;
-      const value = Number(text);
-      const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
-      if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) throw new ConfigError(name, `must be an integer, got ${JSON.stringify(text)}`);
-      if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-      return value;
-    },
-    durationMs(name: string, options: { default: string; minMs?: number; maxMs?: number }): number {
-      const text = raw(name) ?? options.default;
-      let ms: number;
-      try {
-        ms = parseDuration(text);
-      } catch {
-        throw new ConfigError(name, `must be a duration such as 30s, 15m or 24h, got ${JSON.stringify(text)}`);
-      }
-      if (options.minMs !== undefined && ms < options.minMs) throw new ConfigError(name, `must be at least ${options.minMs}ms`);
-      if (options.maxMs !== undefined && ms > options.maxMs) throw new ConfigError(name, `must be at most ${options.maxMs}ms, got ${JSON.stringify(text)}`);
-      return ms;
-    },
-    secret(name: string, options: { minBytes: number }): string {
-      const value = env[name];
-      if (value === undefined || value === '') throw new ConfigError(name, 'is required (no default for secrets)');
-      const bytes = Buffer.byteLength(value, 'utf8');
-      if (bytes < options.minBytes) throw new ConfigError(name, `must be at least ${options.minBytes} bytes, got ${bytes}`);
-      return value;
-    },
-    url(name: string, options: { protocols: readonly string[]; default?: string }): string | undefined {
-      const text = raw(name) ?? options.default;
-      if (text === undefined) return undefined;
-      let url: URL;
-      try {
-        url = new URL(text);
-      } catch {
-        throw new ConfigError(name, 'must be a URL');
-      }
-      if (!options.protocols.includes(url.protocol)) {
-        throw new ConfigError(name, `must use ${options.protocols.join(' or ')}, got ${url.protocol}`);
-      }
-      return text;
-    },
-    list(name: string): string[] {
-      return (raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
-    },
-    /** Comma-separated web origins (`https://app.example.com`), each in the form a browser sends. */
-    origins(name: string): string[] {
-      return this.list(name).map((item) => {
-        let url: URL;
-        try {
-          url = new URL(item);
-        } catch {
-          throw new ConfigError(name, `must list origins such as https://app.example.com, got ${JSON.stringify(item)}`);
-        }
-        const bare = url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
-        if ((url.protocol !== 'https:' && url.protocol !== 'http:') || !bare) {
-          throw new ConfigError(name, `must list origins (scheme://host[:port], nothing after), got ${JSON.stringify(item)}`);
-        }
-        return url.origin;
-      });
-    },
-    oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {
-      const value = raw(name) ?? fallback;
-      if (!(choices as readonly string[]).includes(value)) throw new ConfigError(name, `must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
-      return value as T;
-    },
-  };
-}
 
 /**
  * The longest `ACCESS_TOKEN_TTL` accepted: 24 hours. Short access tokens are what keep the ban
@@ -132,17 +33,33 @@ export interface ServiceConfig {
    * (`TRUST_PROXY`); 0 believes none, so the client address and scheme are the connection's own.
    */
   trustProxy: number;
-  jwtKey: string;
+  /** `JWT_ALGORITHM`: HS256 with a shared `JWT_KEY`, or ES256 with auth's `JWT_PUBLIC_KEYS`. */
+  jwtAlgorithm: JwtAlgorithm;
+  /** The keys tokens are verified with, parsed once: the `JWT_KEY` secret, or the `JWT_PUBLIC_KEYS`. */
+  tokenKeys: VerificationKeys;
+  /** Verified tokens remembered until their `exp` (`TOKEN_CACHE_MAX`); 0 verifies every request afresh. */
+  tokenCacheMax: number;
   accessTokenTtlMs: number;
   clockSkewMs: number;
   /** A PostgreSQL URL; when unset the service embeds PGlite under `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
   natsUrl: string;
+  /** The NKey user seed from `NATS_NKEY_SEED_FILE`, which signs in to NATS; unset: the credentials in `natsUrl`, if any. */
+  natsNkeySeed: string | undefined;
   banCacheMax: number;
   /** Other sites whose pages may send cookie-authenticated state-changing requests here. */
   allowedOrigins: readonly string[];
   logLevel: LevelWithSilent;
+}
+
+/** Where a service listens and keeps its files unless told otherwise, and whether it signs tokens. */
+export interface ServiceDefaults {
+  port: number;
+  metricsPort: number;
+  dataDir: string;
+  /** Only auth: it may hold `JWT_PRIVATE_KEY`, which every other service refuses at startup. */
+  signsTokens?: boolean;
 }
 
 /**
@@ -151,7 +68,7 @@ export interface ServiceConfig {
  * @example
  * const config = Object.freeze({ ...loadServiceConfig(env, { port: 3001, metricsPort: 9301, dataDir: '.data/orders' }) });
  */
-export function loadServiceConfig(env: Env, defaults: { port: number; metricsPort: number; dataDir: string }): ServiceConfig {
+export function loadServiceConfig(env: Env, defaults: ServiceDefaults): ServiceConfig {
   const read = configReader(env);
   const port = read.integer('PORT', { default: defaults.port, min: 0, max: 65_535 });
   const metricsPort = read.integer('METRICS_PORT', { default: defaults.metricsPort, min: 0, max: 65_535 });
@@ -161,20 +78,25 @@ export function loadServiceConfig(env: Env, defaults: { port: number; metricsPor
   const trustProxy = read.optional('TRUST_PROXY') === 'false'
     ? 0
     : read.integer('TRUST_PROXY', { default: 0, min: 0, max: MAX_TRUST_PROXY_HOPS });
+  const { jwtAlgorithm, tokenKeys } = readVerificationKeys(env, { signs: defaults.signsTokens === true });
+  const natsUrl = read.url('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' })!;
   return {
     port,
     metricsPort,
     // Any other spelling ("Production", "prod") would silently drop secure cookies and HTTPS-only sign-in.
     production: read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production',
     trustProxy,
-    jwtKey: read.secret('JWT_KEY', { minBytes: MIN_JWT_KEY_BYTES }),
+    jwtAlgorithm,
+    tokenKeys: Object.freeze(tokenKeys),
+    tokenCacheMax: read.integer('TOKEN_CACHE_MAX', { default: 10_000, min: 0, max: MAX_TOKEN_CACHE_ENTRIES }),
     accessTokenTtlMs: read.durationMs('ACCESS_TOKEN_TTL', { default: '15m', minMs: 1000, maxMs: MAX_ACCESS_TOKEN_TTL_MS }),
     // A tolerance this wide would be a clock problem to fix, not to tolerate: it widens every
     // ban window and lets tokens from the future through.
     clockSkewMs: read.durationMs('CLOCK_SKEW', { default: '30s', maxMs: MAX_CLOCK_SKEW_MS }),
     databaseUrl: read.url('DATABASE_URL', { protocols: ['postgres:', 'postgresql:'] }),
     dataDir: read.string('DATA_DIR', { default: defaults.dataDir }),
-    natsUrl: read.url('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' })!,
+    natsUrl,
+    natsNkeySeed: readNkeySeed(env, natsUrl),
     banCacheMax: read.integer('BAN_CACHE_MAX', { default: 100_000, min: 1, max: MAX_BAN_CACHE_MAX }),
     allowedOrigins: Object.freeze(read.origins('ALLOWED_ORIGINS')),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -2,8 +2,11 @@
 // `runService`, which puts them together with the other parts.
 export {
   ConfigError, configReader, loadServiceConfig, MAX_ACCESS_TOKEN_TTL_MS, MAX_BAN_CACHE_MAX, MAX_CLOCK_SKEW_MS,
-  type Env, type ServiceConfig,
+  type Env, type ServiceConfig, type ServiceDefaults,
 } from './config.js';
+export { readSigningKey, JWT_ALGORITHMS, type JwtAlgorithm } from './token-keys-config.js';
+export { readNkeySeed } from './nats-credentials-config.js';
+export { createServiceTokenVerifier } from './service-token-verifier.js';
 export { parseDuration } from './duration.js';
 export { createLogger, type Logger } from './logger.js';
 export { openDatabase, migrate, type Database, type Queryable } from './database.js';

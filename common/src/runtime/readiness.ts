@@ -16,7 +16,8 @@ export function serviceReadiness(deps: { db?: { query(sql: string): Promise<unkn
     ...(db === undefined ? {} : { database: async () => { await db.query('SELECT 1'); } }),
     bans: () => {
       if (deps.banSync.isCaughtUp()) return;
-      throw new NotReadyError(deps.nats.isConnected() ? 'replaying recent ban events' : 'NATS unreachable; ban list not caught up');
+      if (!deps.nats.isConnected()) throw new NotReadyError('NATS unreachable; ban list not caught up');
+      throw new NotReadyError(deps.banSync.isWaitingForStream() ? 'waiting for auth to create the AUTH stream' : 'replaying recent ban events');
     },
   };
 }

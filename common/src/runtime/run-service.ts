@@ -34,6 +34,11 @@ interface CommonOptions<C extends ServiceConfig> {
   loadConfig: (env: Env) => C;
   /** How long requests in flight may take to finish on SIGTERM before they are cut, in ms (default 10 000). */
   drainTimeoutMs?: number;
+  /**
+   * Create the `AUTH` stream and keep its limits: auth only, whose NATS user may change it. Every
+   * other service waits for the stream to exist (default false).
+   */
+  manageAuthStream?: boolean;
 }
 
 /** A service that owns a database: it is opened and migrated before `start`. */
@@ -108,8 +113,8 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
     start = options.start;
   }
   const metrics = createMetrics({ service });
-  const nats = connectNats({ url: config.natsUrl, name: service, logger, registry: metrics.registry });
-  const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry });
+  const nats = connectNats({ url: config.natsUrl, nkeySeed: config.natsNkeySeed, name: service, logger, registry: metrics.registry });
+  const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry, manageStream: options.manageAuthStream });
   const parts = start({ config, logger, metrics, nats, banSync });
   const server = await listen(parts.app, config.port).catch((err: unknown) => exitWith(`${service}: ${(err as Error).message}`));
   const metricsServer = await listen(createMetricsApp(metrics), config.metricsPort)

@@ -2,8 +2,7 @@
 // Started by e2e/test/run-service.test.ts against the built packages.
 import { Router } from 'express';
 import { createServiceApp } from '@ticketing/common/http';
-import { loadServiceConfig, runService, serviceReadiness } from '@ticketing/common/runtime';
-import { createTokenKey, createTokenVerifier } from '@ticketing/common/tokens';
+import { createServiceTokenVerifier, loadServiceConfig, runService, serviceReadiness } from '@ticketing/common/runtime';
 
 await runService({
   service: 'no-database',
@@ -16,9 +15,8 @@ await runService({
     routes.get('/api/hello', (_req, res) => {
       res.json({ hello: true });
     });
-    const verifier = createTokenVerifier({ key: createTokenKey(config.jwtKey), maxLifetimeMs: config.accessTokenTtlMs, clockToleranceMs: config.clockSkewMs });
     return {
-      app: createServiceApp({ production: config.production, logger, metrics, verifier, readiness: serviceReadiness({ banSync, nats }), routes }),
+      app: createServiceApp({ production: config.production, logger, metrics, verifier: createServiceTokenVerifier(config), readiness: serviceReadiness({ banSync, nats }), routes }),
     };
   },
 });
