@@ -49,6 +49,14 @@ describe('ES256 keys', () => {
     const sec1 = key.export({ type: 'sec1', format: 'pem' }).toString();
     expect(tokenKeyId(createTokenSigningKey(sec1))).toBe(tokenKeyId(key));
     expect(tokenKeyId(createTokenSigningKey(OLD.privateKeyPem.replace(/\n/g, '\\n')))).toBe(tokenKeyId(key));
+    expect(tokenKeyId(createTokenSigningKey(OLD.privateKeyPem.replace(/\n/g, '\r\n')))).toBe(tokenKeyId(key));
+  });
+
+  it('reads a SEC 1 key after the EC PARAMETERS block `openssl ecparam -genkey` writes first', () => {
+    const key = createTokenSigningKey(OLD.privateKeyPem);
+    const params = '-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n';
+    const sec1 = key.export({ type: 'sec1', format: 'pem' }).toString();
+    expect(tokenKeyId(createTokenSigningKey(params + sec1))).toBe(tokenKeyId(key));
   });
 
   it('refuses a private key that is not EC P-256, a public key, or not a key at all (TypeError)', () => {

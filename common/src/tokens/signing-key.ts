@@ -12,7 +12,8 @@ import { pemBlocks } from './pem.js';
  * const signer = createTokenSigner({ key: createTokenSigningKey(process.env.JWT_PRIVATE_KEY!), ttlMs });
  */
 export function createTokenSigningKey(pem: string): KeyObject {
-  const blocks = pemBlocks(pem);
+  // `openssl ecparam -genkey` writes the curve's name in a block of its own first; the key names it too.
+  const blocks = pemBlocks(pem).filter((block) => block.label !== 'EC PARAMETERS');
   if (blocks.length !== 1) throw new TypeError(`must hold one PEM private key, got ${blocks.length} PEM blocks`);
   const [block] = blocks as [{ label: string; text: string }];
   if (block.label !== 'PRIVATE KEY' && block.label !== 'EC PRIVATE KEY') {
