@@ -49,8 +49,8 @@ if (ownNats && spawnSync('nats-server', ['--version']).error) {
   process.exit(1);
 }
 const natsUrl = process.env.NATS_URL ?? `nats://127.0.0.1:${natsPort}`;
-// Our own nats-server lets auth publish and change the stream, and the other services only read it.
-const natsUsers = ownNats ? { auth: natsUser('auth'), reader: natsUser('reader') } : undefined;
+// Our own nats-server lets auth publish and change the stream, and orders only read it.
+const natsUsers = ownNats ? { auth: natsUser('auth'), orders: natsUser('orders') } : undefined;
 const tokens = tokenSettings();
 const shared = { ...process.env, NATS_URL: natsUrl, ADMIN_EMAILS: process.env.ADMIN_EMAILS ?? 'admin@example.com' };
 delete shared.JWT_KEY;
@@ -60,10 +60,10 @@ const processes = [
     name: 'nats',
     command: 'nats-server',
     args: ['-c', `${root}nats/nats-server.conf`, '-a', '127.0.0.1', '-p', natsPort, '-js', '-sd', `${dataDir}/nats`],
-    env: { ...process.env, NATS_AUTH_NKEY: natsUsers.auth.publicKey, NATS_READER_NKEY: natsUsers.reader.publicKey },
+    env: { ...process.env, NATS_AUTH_NKEY: natsUsers.auth.publicKey, NATS_ORDERS_NKEY: natsUsers.orders.publicKey },
   }] : []),
   { name: 'auth', port: process.env.AUTH_PORT ?? '3000', env: { ...tokens.auth, ...seedFileOf(natsUsers?.auth) } },
-  { name: 'orders', port: process.env.ORDERS_PORT ?? '3001', env: { ...tokens.services, ...seedFileOf(natsUsers?.reader) } },
+  { name: 'orders', port: process.env.ORDERS_PORT ?? '3001', env: { ...tokens.services, ...seedFileOf(natsUsers?.orders) } },
 ];
 
 function seedFileOf(user) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes a NATS NKey user: writes its seed (SU...) to the file given, readable by this user only,
 // and prints its public key (U...), which nats-server's config names (NATS_AUTH_NKEY or
-// NATS_READER_NKEY). The same as `nk -gen user -pubout`.
+// NATS_ORDERS_NKEY). The same as `nk -gen user -pubout`.
 //
 //   npm run nats-user -- auth.nk      # prints UA...; give auth NATS_NKEY_SEED_FILE=auth.nk
 import { existsSync, writeFileSync } from 'node:fs';

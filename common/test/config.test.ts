@@ -144,6 +144,11 @@ describe('loadServiceConfig', () => {
     configError('JWT_KEY', () => load({ JWT_KEY: '' }));
   });
 
+  it('refuses a JWT_KEY of nothing but blanks', () => {
+    expect(configError('JWT_KEY', () => load({ JWT_KEY: ' '.repeat(32) })).message).toBe('JWT_KEY must not be blank');
+    configError('JWT_KEY', () => load({ JWT_KEY: '\t\n'.repeat(20) }));
+  });
+
   it('refuses a 31-byte JWT_KEY', () => {
     expect(configError('JWT_KEY', () => load({ JWT_KEY: 'k'.repeat(31) })).message).toBe('JWT_KEY must be at least 32 bytes, got 31');
   });

@@ -22,7 +22,7 @@ const NATS_CONFIG = fileURLToPath(new URL('../../nats/nats-server.conf', import.
 let dir: string;
 let nats: NatsServer;
 let authUser: NatsUser;
-let readerUser: NatsUser;
+let ordersUser: NatsUser;
 let authDb: TestDatabase;
 let ordersDb: TestDatabase;
 const running = new Set<ServiceProcess>();
@@ -30,9 +30,9 @@ const running = new Set<ServiceProcess>();
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ticketing-trust-'));
   authUser = createNatsUser(dir, 'auth');
-  readerUser = createNatsUser(dir, 'reader');
+  ordersUser = createNatsUser(dir, 'orders');
   [nats, authDb, ordersDb] = await Promise.all([
-    startNatsServer({ config: NATS_CONFIG, env: { NATS_AUTH_NKEY: authUser.publicKey, NATS_READER_NKEY: readerUser.publicKey } }),
+    startNatsServer({ config: NATS_CONFIG, env: { NATS_AUTH_NKEY: authUser.publicKey, NATS_ORDERS_NKEY: ordersUser.publicKey } }),
     createTestDatabase(),
     createTestDatabase(),
   ]);
@@ -70,21 +70,24 @@ function authEnv(keys: { sign: string; verify: string[] }): Record<string, strin
 }
 
 function ordersEnv(publicKeys: string[]): Record<string, string> {
-  return { DATABASE_URL: ordersDb.url, NATS_NKEY_SEED_FILE: readerUser.seedFile, JWT_ALGORITHM: 'ES256', JWT_PUBLIC_KEYS: publicKeys.join('') };
+  return { DATABASE_URL: ordersDb.url, NATS_NKEY_SEED_FILE: ordersUser.seedFile, JWT_ALGORITHM: 'ES256', JWT_PUBLIC_KEYS: publicKeys.join('') };
 }
 
 /** A NATS connection that signs in as `user`. */
-const connectAs = (user: NatsUser) => connect({ servers: nats.url, authenticator: nkeyAuthenticator(new TextEncoder().encode(user.seed)) });
+/** A NATS connection that signs in as `user`, with the inbox its service name gives it (as connectNats does). */
+const connectAs = (user: NatsUser, service: string, url = nats.url) => connect({
+  servers: url, authenticator: nkeyAuthenticator(new TextEncoder().encode(user.seed)), inboxPrefix: `_INBOX_${service}`,
+});
 
 const listOrders = (orders: ServiceProcess, headers: Record<string, string>) => fetch(`${orders.url}/api/orders`, { headers });
 
 /** A nats-server with the repository's authorization config, for these two users. */
-const startSecuredNats = () => startNatsServer({ config: NATS_CONFIG, env: { NATS_AUTH_NKEY: authUser.publicKey, NATS_READER_NKEY: readerUser.publicKey } });
+const startSecuredNats = () => startNatsServer({ config: NATS_CONFIG, env: { NATS_AUTH_NKEY: authUser.publicKey, NATS_ORDERS_NKEY: ordersUser.publicKey } });
 
 it('lets no anonymous client or unknown user connect to NATS', async () => {
   await expect(connect({ servers: nats.url })).rejects.toThrow(/Authorization Violation/);
   const stranger = createNatsUser(dir, 'stranger');
-  await expect(connectAs(stranger)).rejects.toThrow(/Authorization Violation/);
+  await expect(connectAs(stranger, 'orders')).rejects.toThrow(/Authorization Violation/);
 });
 
 it('starts orders before auth: it waits, not ready, for auth to create the stream, which it cannot do itself', async () => {
@@ -97,7 +100,7 @@ it('starts orders before auth: it waits, not ready, for auth to create the strea
     const ready = await fetch(`${orders.url}/healthz/ready`);
     expect(ready.status).toBe(503);
     expect(JSON.stringify(await ready.json())).toContain('waiting for auth to create the AUTH stream');
-    const reader = await connect({ servers: fresh.url, authenticator: nkeyAuthenticator(new TextEncoder().encode(readerUser.seed)) });
+    const reader = await connectAs(ordersUser, 'orders', fresh.url);
     await expect((await jetstreamManager(reader)).streams.info(AUTH_STREAM)).rejects.toThrow(/stream not found/);
     await reader.close();
 
@@ -120,7 +123,7 @@ describe('a system on the secured NATS', () => {
   beforeAll(async () => {
     auth = await start('auth', authEnv({ sign: keys.privateKeyPem, verify: [keys.publicKeyPem] }));
     orders = await start('orders', ordersEnv([keys.publicKeyPem]));
-    reader = await connectAs(readerUser);
+    reader = await connectAs(ordersUser, 'orders');
   });
   afterAll(async () => {
     await reader?.close();
@@ -161,13 +164,34 @@ describe('a system on the secured NATS', () => {
     expect(after.state.messages).toBe(before);
     expect(after.config.max_msgs).toBe(-1);
     // Auth's user may publish: the one the outbox relay uses.
-    const authNc = await connectAs(authUser);
+    const authNc = await connectAs(authUser, 'auth');
     try {
       const ack = await jetstream(authNc).publish('auth.test.allowed', encodeEvent({ id: crypto.randomUUID(), userId: crypto.randomUUID(), unbannedAt: new Date().toISOString(), version: 1 }));
       expect(ack.stream).toBe(AUTH_STREAM);
       await expect((await jetstreamManager(authNc)).streams.delete(AUTH_STREAM)).rejects.toThrow(/Permissions Violation/);
     } finally {
       await authNc.close();
+    }
+  });
+
+  it('a service cannot have the server write into the stream through a reply subject, or read another\'s inbox', async () => {
+    const jsm = await jetstreamManager(reader);
+    const before = (await jsm.streams.info(AUTH_STREAM)).state.last_seq;
+    // Within one account the server would publish its answer to whatever reply subject is asked
+    // for, and the stream would store it: here the answer stays in the services' account.
+    reader.publish('$JS.API.STREAM.INFO.AUTH', '', { reply: 'auth.user.banned' });
+    reader.publish('$JS.API.INFO', '', { reply: 'auth.user.unbanned' });
+    const consumer = await jetstream(reader).consumers.get(AUTH_STREAM, { filter_subjects: 'auth.user.>' });
+    const { name } = await consumer.info(true);
+    reader.publish(`$JS.API.CONSUMER.MSG.NEXT.AUTH.${name}`, JSON.stringify({ batch: 10, no_wait: true }), { reply: 'auth.user.banned' });
+    await reader.flush();
+    // Requests from one connection are answered in order: by this answer, those above were too.
+    expect((await jsm.streams.info(AUTH_STREAM)).state.last_seq).toBe(before);
+
+    for (const inbox of ['_INBOX.>', '_INBOX_auth.>', '>']) {
+      // The client ends the subscription with the server's verdict.
+      const verdict = await reader.subscribe(inbox).closed;
+      expect(String(verdict), inbox).toMatch(/Permissions Violation for Subscription/);
     }
   });
 

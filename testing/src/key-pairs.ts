@@ -23,8 +23,8 @@ export interface NatsUser {
  * A fresh NATS NKey user whose seed is written to `<dir>/<name>.nk`, for `NATS_NKEY_SEED_FILE`.
  *
  * @example
- * const reader = createNatsUser(dir, 'reader');
- * await startNatsServer({ args: ['-c', conf], env: { NATS_READER_NKEY: reader.publicKey } });
+ * const orders = createNatsUser(dir, 'orders');
+ * await startNatsServer({ config: conf, env: { NATS_ORDERS_NKEY: orders.publicKey } });
  */
 export function createNatsUser(dir: string, name: string): NatsUser {
   const user = nkeys.createUser();

@@ -24,7 +24,12 @@ export interface ConnectNatsOptions {
    * the seed never leaves this process. Not together with credentials in `url`.
    */
   nkeySeed?: string;
-  /** Names the client in the server's monitoring. */
+  /**
+   * Names the client in the server's monitoring, and its inbox: replies come to
+   * `_INBOX_<name>.>`, the one subject a service's NATS user may subscribe to under
+   * `nats/nats-server.conf`, so no service reads another's replies (characters other than letters,
+   * digits, `-` and `_` become `_`).
+   */
   name: string;
   logger: Logger;
   /** Where to register the `nats_connected` gauge. */
@@ -61,6 +66,11 @@ function natsTarget(url: string): { server: string; credentials: { user?: string
   return { server, credentials: { user, pass }, shown: `${parsed.protocol}//${parsed.username}:***@${parsed.host}` };
 }
 
+/** The inbox prefix of a client named `name`: `_INBOX_<name>`, as one subject token. */
+export function inboxPrefixOf(name: string): string {
+  return `_INBOX_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
 /**
  * Connects to NATS without ever blocking or failing the caller: it keeps trying until it gets
  * through, then the client reconnects by itself forever. State changes are logged and exported as
@@ -78,6 +88,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
   }
   const seed = options.nkeySeed === undefined ? undefined : new TextEncoder().encode(options.nkeySeed);
   const authentication = seed === undefined ? target.credentials : { authenticator: nkeyAuthenticator(seed) };
+  const inboxPrefix = inboxPrefixOf(name);
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   let current: NatsConnection | undefined;
   let connected = false;
@@ -137,7 +148,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
         let nc = current;
         // A restarted loop finds the connection the last one made still open, and waits out that one.
         if (nc === undefined || nc.isClosed()) {
-          nc = await connect({ ...authentication, servers: target.server, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
+          nc = await connect({ ...authentication, servers: target.server, name, inboxPrefix, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
           if (closed) {
             await nc.close();
             return;

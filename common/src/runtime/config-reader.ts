@@ -59,6 +59,8 @@ export function configReader(env: Env) {
     secret(name: string, options: { minBytes: number }): string {
       const value = env[name];
       if (value === undefined || value === '') throw new ConfigError(name, 'is required (no default for secrets)');
+      // Kept as given (spaces inside a secret count), but one of nothing but blanks is a mistake.
+      if (value.trim() === '') throw new ConfigError(name, 'must not be blank');
       const bytes = Buffer.byteLength(value, 'utf8');
       if (bytes < options.minBytes) throw new ConfigError(name, `must be at least ${options.minBytes} bytes, got ${bytes}`);
       return value;
