@@ -13,6 +13,8 @@ import { usersRouter } from './routes/users-router.js';
 export interface AuthDeps extends Pick<ServiceDeps<AuthConfig>, 'config' | 'db' | 'logger' | 'metrics' | 'nats' | 'banSync'> {
   relay: Pick<OutboxRelay, 'kick'>;
   hasher?: PasswordHasher;
+  /** The clock refresh tokens' lifetimes are judged by, in ms since the epoch; tests freeze it. */
+  now?: () => number;
 }
 
 /** Builds the auth service's express app from what it is given; it opens nothing itself. */
@@ -22,6 +24,7 @@ export function createApp(deps: AuthDeps): Express {
   const verifier = createServiceTokenVerifier(config);
   const routes = Router();
   routes.use(jwksRouter({ tokenKeys: config.tokenKeys }));
+  const onEventCommitted = () => relay.kick();
   routes.use(usersRouter({
     db,
     hasher: deps.hasher ?? createPasswordHasher(),
@@ -34,8 +37,15 @@ export function createApp(deps: AuthDeps): Express {
     inFlightPerAddress: config.authInFlightPerAddress,
     logger,
     production: config.production,
+    sessions: {
+      absoluteTtlMs: config.refreshTokenTtlMs,
+      idleTtlMs: config.refreshTokenIdleTtlMs,
+      reuseGraceMs: config.refreshReuseGraceMs,
+      now: deps.now ?? Date.now,
+    },
+    onEventCommitted,
   }));
-  routes.use(adminRouter({ db, bans: banSync.bans, onEventCommitted: () => relay.kick() }));
+  routes.use(adminRouter({ db, bans: banSync.bans, onEventCommitted }));
   return createServiceApp({
     production: config.production, trustProxy: config.trustProxy, logger, metrics, verifier, readiness: serviceReadiness(deps), allowedOrigins: config.allowedOrigins, routes,
   });

@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { startOutboxRelay } from './outbox.js';
 import { MIGRATIONS } from './schema.js';
+import { startSessionPruner } from './sessions.js';
 
 await runService({
   service: 'auth',
@@ -13,6 +14,13 @@ await runService({
   manageAuthStream: true,
   start: (deps) => {
     const relay = startOutboxRelay({ db: deps.db, nats: deps.nats, logger: deps.logger, registry: deps.metrics.registry });
-    return { app: createApp({ ...deps, relay }), close: () => relay.stop() };
+    const pruner = startSessionPruner({ db: deps.db, logger: deps.logger });
+    return {
+      app: createApp({ ...deps, relay }),
+      close: async () => {
+        await pruner.stop();
+        await relay.stop();
+      },
+    };
   },
 });

@@ -28,4 +28,26 @@ export const MIGRATIONS: readonly string[] = [
      expires_at timestamptz NOT NULL DEFAULT '-infinity'
    );
    INSERT INTO outbox_relay_lease DEFAULT VALUES;`,
+  // Sessions: a family of refresh tokens per sign-in, each stored as its SHA-256 only. Signing
+  // out everywhere dates sessions_revoked_at; tokens issued at or before it are refused.
+  `ALTER TABLE users
+     ADD COLUMN sessions_revoked_at timestamptz,
+     ADD COLUMN sessions_version integer NOT NULL DEFAULT 0;
+   CREATE TABLE refresh_families (
+     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+     created_at timestamptz NOT NULL,
+     expires_at timestamptz NOT NULL,
+     revoked_at timestamptz,
+     revoked_reason text
+   );
+   CREATE INDEX refresh_families_live ON refresh_families (user_id) WHERE revoked_at IS NULL;
+   CREATE TABLE refresh_tokens (
+     token_hash bytea PRIMARY KEY CHECK (octet_length(token_hash) = 32),
+     family_id uuid NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+     created_at timestamptz NOT NULL,
+     idle_expires_at timestamptz NOT NULL,
+     rotated_at timestamptz
+   );
+   CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);`,
 ];

@@ -20,6 +20,8 @@ export interface UserRecord extends PublicUser {
   bannedAt: Date | null;
   banReason: string | null;
   banVersion: number;
+  /** When every session of the user was last ended: tokens issued at or before it are refused. */
+  sessionsRevokedAt: Date | null;
 }
 
 interface UserRow {
@@ -30,9 +32,10 @@ interface UserRow {
   banned_at: Date | null;
   ban_reason: string | null;
   ban_version: number;
+  sessions_revoked_at: Date | null;
 }
 
-const COLUMNS = 'id, email, role, password_hash, banned_at, ban_reason, ban_version';
+const COLUMNS = 'id, email, role, password_hash, banned_at, ban_reason, ban_version, sessions_revoked_at';
 
 function toRecord(row: UserRow): UserRecord {
   return {
@@ -43,6 +46,7 @@ function toRecord(row: UserRow): UserRecord {
     bannedAt: row.banned_at,
     banReason: row.ban_reason,
     banVersion: row.ban_version,
+    sessionsRevokedAt: row.sessions_revoked_at,
   };
 }
 
@@ -136,4 +140,14 @@ export async function listUsers(db: Queryable, filter: { banned?: boolean; limit
     [filter.limit, filter.offset],
   );
   return rows.map(toRecord);
+}
+
+/** Stores a new password hash for the user. */
+export async function setPasswordHash(tx: Queryable, id: string, passwordHash: string): Promise<void> {
+  await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+}
+
+/** True when a token issued at `issuedAtSeconds` predates the end of all the user's sessions. */
+export function isSessionRevoked(user: Pick<UserRecord, 'sessionsRevokedAt'>, issuedAtSeconds: number): boolean {
+  return user.sessionsRevokedAt !== null && issuedAtSeconds * 1000 <= user.sessionsRevokedAt.getTime();
 }

@@ -63,11 +63,12 @@ export async function startAuth(
 /**
  * Another auth app on `auth`'s database and NATS, with settings, a hasher and a logger of its own,
  * and metrics of its own: each app registers its metrics, so its limiter counters and metrics
- * start from nothing. It publishes nothing (its relay is a no-op).
+ * start from nothing. It publishes nothing (its relay is a no-op) unless given `auth.relay`; `now`
+ * freezes the clock refresh tokens are judged by.
  */
 export function authAppWith(
   auth: TestAuth,
-  options: { settings?: Partial<AuthConfig>; hasher?: PasswordHasher; logger?: Logger } = {},
+  options: { settings?: Partial<AuthConfig>; hasher?: PasswordHasher; logger?: Logger; now?: () => number; relay?: Pick<OutboxRelay, 'kick'> } = {},
 ): Express {
   return createApp({
     ...auth.deps,
@@ -75,8 +76,9 @@ export function authAppWith(
     config: Object.freeze({ ...auth.config, ...options.settings }),
     db: auth.db,
     logger: options.logger ?? silentLogger(),
-    relay: { kick: () => undefined },
+    relay: options.relay ?? { kick: () => undefined },
     hasher: options.hasher,
+    now: options.now,
   });
 }
 

@@ -30,6 +30,16 @@ const EVENTS = {
       'message id; `userId` is published as a lower-case UUID, but consumers should compare user ids ' +
       'case-insensitively. Later versions of the contract may add fields: ignore the ones you do not know.',
   },
+  'auth.user.sessions-revoked': {
+    title: 'auth.user.sessions-revoked',
+    description:
+      'Payload of the auth.user.sessions-revoked event: every session of a user ended (they signed out ' +
+      'everywhere, changed their password, or a stolen refresh token was presented). Published by the auth ' +
+      'service on the JetStream stream AUTH as UTF-8 JSON. Every token issued to the user at or before ' +
+      'notBefore must be refused (as signed out, 401) until it expires; nothing lifts it. `id` is the ' +
+      'JetStream message id; `userId` is published as a lower-case UUID, but consumers should compare user ' +
+      'ids case-insensitively. Later versions of the contract may add fields: ignore the ones you do not know.',
+  },
 };
 
 /** What each payload field means. A field without an entry fails generation. */
@@ -41,12 +51,14 @@ const FIELDS = {
     'The id of the user the event is about: a UUID, always published in lower case. Compare user ids ' +
     'case-insensitively, since ids from other sources may be spelled in upper or mixed case.',
   version:
-    "The user's ban version after this change: every ban and unban of the user adds one, so of two " +
-    'events about a user the higher version is the later state. It orders views only; who is refused ' +
-    'depends on bannedAt alone, never on a version.',
+    "On a ban or unban, the user's ban version after this change: every ban and unban of the user adds " +
+    'one, so of two such events the higher version is the later state. On a revocation of sessions, the ' +
+    "count of the user's revocations. It orders views only; who is refused depends on bannedAt and " +
+    'notBefore alone, never on a version.',
   bannedAt: 'When the ban took effect: an ISO-8601 date-time with a UTC offset (Z or ±hh:mm).',
   reason: 'Why the user was banned, as the admin gave it (possibly empty).',
   unbannedAt: 'When the ban was lifted: an ISO-8601 date-time with a UTC offset (Z or ±hh:mm).',
+  notBefore: 'When the sessions ended: tokens issued at or before it are refused. An ISO-8601 date-time with a UTC offset (Z or ±hh:mm).',
 };
 
 /**

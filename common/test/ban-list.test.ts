@@ -305,3 +305,47 @@ describe('BanList: options', () => {
     expect(() => new BanList({ max: 100, windowMs: WINDOW_MS, logger: silentLogger(), ...options })).toThrow(TypeError);
   });
 });
+
+describe('BanList: revoked sessions', () => {
+  it('refuses a token issued at or before notBefore as revoked, not banned, and lets later ones through', () => {
+    const { bans } = frozenBanList();
+    expect(bans.revokeSessions({ userId: 'user-1', notBefore: new Date(T0) })).toBe('applied');
+    expect(bans.isRevoked('user-1', T0 - 1)).toBe(true);
+    expect(bans.isRevoked('user-1', T0)).toBe(true);
+    expect(bans.isRevoked('user-1', T0 + 1)).toBe(false);
+    expect(bans.isBanned('user-1', T0 - 1)).toBe(false);
+    expect(bans.isActive('user-1')).toBe(false);
+    expect(bans.isRevoked('USER-1', T0)).toBe(true);
+  });
+
+  it('keeps the latest notBefore whatever order revocations arrive in, and nothing loosens it', () => {
+    const { bans } = frozenBanList();
+    bans.revokeSessions({ userId: 'user-1', notBefore: new Date(T0 + 5_000) });
+    expect(bans.revokeSessions({ userId: 'user-1', notBefore: new Date(T0) })).toBe('stale');
+    expect(bans.isRevoked('user-1', T0 + 5_000)).toBe(true);
+    // A ban and an unban of the user leave the revocation as it was, and it leaves the ban.
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0 + 1_000), version: 1 });
+    bans.unban({ userId: 'user-1', unbannedAt: new Date(T0 + 2_000), version: 2 });
+    expect(bans.isRevoked('user-1', T0 + 5_000)).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 1_000)).toBe(true);
+    bans.revokeSessions({ userId: 'user-1', notBefore: new Date(T0 + 9_000) });
+    expect(bans.isBanned('user-1', T0 + 1_000)).toBe(true);
+    expect(bans.isBanned('user-1', T0 + 1_001)).toBe(false);
+    expect(bans.isRevoked('user-1', T0 + 9_000)).toBe(true);
+  });
+
+  it('lives a window after notBefore (or after the later of the ban and the revocation), then goes', () => {
+    const { bans, clock } = frozenBanList();
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    bans.revokeSessions({ userId: 'user-1', notBefore: new Date(T0 + 60_000) });
+    clock.nowMs = T0 + WINDOW_MS + 30_000;
+    expect(bans.isRevoked('user-1', T0)).toBe(true);
+    expect(bans.isBanned('user-1', T0)).toBe(true);
+    clock.nowMs = T0 + 60_000 + WINDOW_MS - 1;
+    expect(bans.isRevoked('user-1', T0)).toBe(true);
+    clock.nowMs = T0 + 60_000 + WINDOW_MS + 1;
+    expect(bans.isRevoked('user-1', T0)).toBe(false);
+    expect(bans.size).toBe(0);
+    expect(bans.revokeSessions({ userId: 'user-2', notBefore: new Date(T0) })).toBe('expired');
+  });
+});

@@ -260,7 +260,7 @@ describe('startBanSync: live events', () => {
     await sync.ready;
     for (const userId of users) expect(bans.isBanned(userId, bannedAtMs)).toBe(true);
     expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(4);
-    expect(lines().filter((line) => line.msg === 'applying a ban whose other fields break the contract')).toHaveLength(3);
+    expect(lines().filter((line) => line.msg === 'applying a ban or revocation whose other fields break the contract')).toHaveLength(3);
     expect(lines().filter((line) => line.msg === 'skipping a malformed auth event')).toHaveLength(1);
   });
 
@@ -288,9 +288,28 @@ describe('startBanSync: live events', () => {
     expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(true);
   });
 
+  it('applies a revocation of sessions, live and replayed, and one whose other fields break the contract', async () => {
+    const replayed = newUser();
+    const notBefore = new Date().toISOString();
+    await publish(Subjects.SessionsRevoked, encodeEvent({ id: randomUUID(), userId: replayed, notBefore, version: 1 }));
+    const { sync, bans, registry } = startSync();
+    await sync.ready;
+    expect(bans.isRevoked(replayed, Date.parse(notBefore))).toBe(true);
+    expect(bans.isBanned(replayed, Date.parse(notBefore))).toBe(false);
+
+    const live = newUser();
+    const salvaged = newUser();
+    await publish(Subjects.SessionsRevoked, encodeEvent({ id: randomUUID(), userId: live.toUpperCase(), notBefore, version: 3 }));
+    // An id that is not a UUID breaks the contract, but the revocation itself is sound.
+    await publish(Subjects.SessionsRevoked, Buffer.from(JSON.stringify({ id: 'x', userId: salvaged, notBefore, version: 1 })));
+    await waitFor(() => bans.isRevoked(live, Date.parse(notBefore)) && bans.isRevoked(salvaged, Date.parse(notBefore)), { what: 'the revocations' });
+    expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(1);
+    expect(await metricValue(registry, 'ban_events_applied_total', { subject: Subjects.SessionsRevoked, result: 'applied' })).toBe(3);
+  });
+
   it('ignores an event on a subject it does not know, without calling it malformed', async () => {
     const userId = newUser();
-    await publish('auth.user.sessions-revoked', encodeEvent(banEvent(userId)));
+    await publish('auth.user.renamed', encodeEvent(banEvent(userId)));
     const after = newUser('after');
     await publishBan(banEvent(after));
 
@@ -299,7 +318,7 @@ describe('startBanSync: live events', () => {
     expect(bans.isBanned(after, Date.now() - 60_000)).toBe(true);
     expect(bans.isBanned(userId, Date.now() - 60_000)).toBe(false);
     expect(await metricValue(registry, 'ban_events_malformed_total')).toBe(0);
-    expect(await metricValue(registry, 'ban_events_applied_total', { subject: 'auth.user.sessions-revoked' })).toBe(0);
+    expect(await metricValue(registry, 'ban_events_applied_total', { subject: 'auth.user.renamed' })).toBe(0);
     expect(await metricValue(registry, 'ban_events_applied_total')).toBe(1);
   });
 

@@ -9,7 +9,7 @@ import { T0, signAt, verifierAt, whoAmI } from './fixtures.js';
 function app(allowedOrigins: readonly string[] = []) {
   const { logger } = capturingLogger();
   const routes = Router();
-  routes.use('/api/orders', requireAuth({ bans: { isBanned: () => false } }));
+  routes.use('/api/orders', requireAuth({ bans: { isBanned: () => false, isRevoked: () => false } }));
   routes.post('/api/orders/:id/cancel', whoAmI);
   routes.delete('/api/orders/:id', whoAmI);
   routes.get('/api/orders', whoAmI);
@@ -123,7 +123,7 @@ describe('labelling refusals in metrics', () => {
     const { logger } = capturingLogger();
     const metrics = createMetrics({ service: 'test' });
     const routes = Router();
-    routes.use('/api/orders', requireAuth({ bans: { isBanned: () => true } }));
+    routes.use('/api/orders', requireAuth({ bans: { isBanned: () => true, isRevoked: () => false } }));
     routes.get('/api/orders/:id', whoAmI);
     const server = createServiceApp({ production: false, logger, metrics, verifier: verifierAt(T0 + 1000), readiness: {}, routes });
     await request(server).get('/api/orders/1').expect(401);

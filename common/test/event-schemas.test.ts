@@ -40,6 +40,7 @@ const banned = {
   version: 1,
 };
 const unbanned = { id: '0b5e3d6c-8a1f-4c2e-b7d9-1e2f3a4b5c6d', userId: USER_ID, unbannedAt: '2030-01-02T00:00:00Z', version: 2 };
+const revoked = { id: '5f0c2b1e-3d4a-4b6c-8e9f-0a1b2c3d4e5f', userId: USER_ID, notBefore: '2030-01-03T00:00:00Z', version: 1 };
 const without = <T extends object>(payload: T, field: keyof T) => Object.fromEntries(Object.entries(payload).filter(([key]) => key !== field));
 
 // Each sample with the verdict both the zod schema and the published JSON Schema must reach.
@@ -51,6 +52,10 @@ const samples: [label: string, subject: AuthEvent['subject'], valid: boolean, pa
   ['a ban at the largest version', Subjects.UserBanned, true, { ...banned, version: Number.MAX_SAFE_INTEGER }],
   ['a ban with a field a later version may add', Subjects.UserBanned, true, { ...banned, bannedBy: USER_ID }],
   ['an unban', Subjects.UserUnbanned, true, unbanned],
+  ['a revocation of sessions', Subjects.SessionsRevoked, true, revoked],
+  ['a revocation without notBefore', Subjects.SessionsRevoked, false, without(revoked, 'notBefore')],
+  ['a revocation dated without an offset', Subjects.SessionsRevoked, false, { ...revoked, notBefore: '2030-01-01T00:00:00' }],
+  ['a revocation whose userId is not a UUID', Subjects.SessionsRevoked, false, { ...revoked, userId: 'alice' }],
   ['a ban without id', Subjects.UserBanned, false, without(banned, 'id')],
   ['a ban without userId', Subjects.UserBanned, false, without(banned, 'userId')],
   ['a ban without bannedAt', Subjects.UserBanned, false, without(banned, 'bannedAt')],

@@ -5,7 +5,7 @@ import { cookieWithJwt } from '@ticketing/testing';
 import { ALICE, T0, T0_SECONDS, middlewareApp, signAt, whoAmI } from './fixtures.js';
 
 /** A ban list that records what it was asked and answers `banned`. */
-function recordingBans(banned: boolean): BanChecker & { calls: [string, number][] } {
+function recordingBans(banned: boolean, revoked = false): BanChecker & { calls: [string, number][] } {
   const calls: [string, number][] = [];
   return {
     calls,
@@ -13,6 +13,7 @@ function recordingBans(banned: boolean): BanChecker & { calls: [string, number][
       calls.push([userId, tokenIssuedAtMs]);
       return banned;
     },
+    isRevoked: () => revoked,
   };
 }
 
@@ -73,6 +74,18 @@ describe('requireAuth', () => {
     expect(sessionSetCookie(res)).toMatch(/^session=;.*expires=Thu, 01 Jan 1970/i);
   });
 
+  it('answers 401 Signed out everywhere to a token from before its user\'s sessions were revoked, clearing the cookie', async () => {
+    const res = await request(app(recordingBans(false, true))).get('/private').set('Cookie', cookieWithJwt(signAt(T0)));
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ errors: [{ message: 'Signed out everywhere; sign in again' }] });
+    expect(sessionSetCookie(res)).toMatch(/^session=;/);
+  });
+
+  it('answers 403 when the user is both banned and signed out everywhere: the ban is what the user must hear', async () => {
+    const res = await request(app(recordingBans(true, true))).get('/private').set('Authorization', `Bearer ${signAt(T0)}`);
+    expect(res.status).toBe(403);
+  });
+
   it('does not ask the ban list when nobody is signed in', async () => {
     const bans = recordingBans(true);
     const res = await request(app(bans)).get('/private');
@@ -80,8 +93,9 @@ describe('requireAuth', () => {
     expect(bans.calls).toEqual([]);
   });
 
-  it('refuses a bans object without isBanned (TypeError)', () => {
+  it('refuses a bans object without isBanned or isRevoked (TypeError): it would skip a check', () => {
     expect(() => requireAuth({ bans: {} as never })).toThrow(TypeError);
+    expect(() => requireAuth({ bans: { isBanned: () => false } as never })).toThrow(/isRevoked/);
   });
 
   it('cannot be built without a ban list: a forgotten one fails at startup, not open', () => {

@@ -10,7 +10,7 @@ function app(readiness: Record<string, ReadinessCheck> = {}, production = false,
   const metrics = createMetrics({ service: 'test' });
   const routes = Router();
   routes.get('/api/me', whoAmI);
-  routes.get('/api/private', requireAuth({ bans: { isBanned: () => false } }), whoAmI);
+  routes.get('/api/private', requireAuth({ bans: { isBanned: () => false, isRevoked: () => false } }), whoAmI);
   routes.post('/api/echo', (req, res) => {
     res.json({ body: req.body as unknown });
   });

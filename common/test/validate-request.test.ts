@@ -139,7 +139,7 @@ describe('signedInUser', () => {
   });
 
   it('hands over the user requireAuth let through', async () => {
-    const { app } = middlewareApp((a) => a.get('/me', requireAuth({ bans: { isBanned: () => false } }), (req, res) => {
+    const { app } = middlewareApp((a) => a.get('/me', requireAuth({ bans: { isBanned: () => false, isRevoked: () => false } }), (req, res) => {
       res.json(signedInUser(req));
     }));
     const res = await request(app).get('/me').set('Authorization', `Bearer ${signAt(T0)}`);

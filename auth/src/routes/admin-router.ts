@@ -2,10 +2,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { BanChecker } from '@ticketing/common/bans';
 import { Subjects } from '@ticketing/common/events';
-import { ForbiddenError, NotFoundError, requireAuth, requireRole, signedInUser, UserBannedError, uuidParam, validateRequest } from '@ticketing/common/http';
+import { ForbiddenError, HttpError, NotFoundError, requireAuth, requireRole, signedInUser, UserBannedError, uuidParam, validateRequest } from '@ticketing/common/http';
 import type { Database } from '@ticketing/common/runtime';
 import { enqueueEvent, newEventId } from '../outbox.js';
-import { findUserById, listUsers, setBan, toAdminView } from '../users.js';
+import { revokeRefreshFamilies } from '../sessions.js';
+import { findUserById, isSessionRevoked, listUsers, setBan, toAdminView } from '../users.js';
 
 /**
  * Half of a UTF-16 surrogate pair standing alone (what `String.prototype.isWellFormed`, ES2024 and
@@ -50,6 +51,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     // Auth owns the users, so it need not wait for its own ban event: the caller must be an
     // unbanned admin in the database too, or a just-banned admin could unban themself.
     const caller = await findUserById(db, signedInUser(req).id);
+    if (caller !== null && isSessionRevoked(caller, signedInUser(req).iat)) throw new HttpError('SESSION_REVOKED');
     if (caller === null || caller.role !== 'admin') throw new ForbiddenError();
     if (caller.bannedAt !== null) {
       req.session = null;
@@ -73,6 +75,9 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       // Dated by the database's clock under the row lock, as signin dates its tokens: a token
       // signed before this lock was taken has an iat at or before bannedAt, whichever replica signed it.
       const { user: banned, at: bannedAt } = await setBan(tx, id, { reason });
+      // No new access token from a refresh either: signin and refresh read the ban anyway, and a
+      // session ended here stays ended after an unban.
+      await revokeRefreshFamilies(tx, id, 'banned');
       await enqueueEvent(tx, {
         subject: Subjects.UserBanned,
         // The id as the database holds it, never as the request spelled it.

@@ -4,7 +4,11 @@ import { HttpError, UserBannedError, validateRequest } from '@ticketing/common/h
 import type { Database, Logger } from '@ticketing/common/runtime';
 import type { TokenSigner } from '@ticketing/common/tokens';
 import type { PasswordHasher } from '../password-hasher.js';
-import { databaseNow, findUserByEmail, findUserById, insertUser, toPublicUser } from '../users.js';
+import { startSession, type SessionSettings } from '../sessions.js';
+import { findUserByEmail, findUserById, insertUser, isSessionRevoked, toPublicUser } from '../users.js';
+import { refreshSession } from './refresh-session.js';
+import { clearSessionCookies, deliverTokens, refreshCookieOf, setSessionCookies, signAccessToken, timesOf, wantsTokensInBody } from './session-delivery.js';
+import { sessionsRouter } from './sessions-router.js';
 import { rateLimits } from './rate-limits.js';
 import { inFlightPerAddress } from './in-flight-per-address.js';
 import { requireHttps } from './require-https.js';
@@ -27,11 +31,19 @@ export interface UsersRouterDeps {
   logger: Logger;
   /** Session cookies are `Secure`, so signup and signin refuse plain HTTP (403 `HTTPS_REQUIRED`). */
   production: boolean;
+  /** Refresh tokens' lifetimes and the clock that judges them. */
+  sessions: SessionSettings;
+  /** Called after a transaction queued an event (a revocation of sessions), to publish it without waiting. */
+  onEventCommitted: () => void;
 }
 
-/** Signup, signin, signout and currentuser: `/api/users/...`. */
+/**
+ * Signup, signin and currentuser (with its silent refresh), and the session routes (refresh,
+ * signout, signout-all, password): `/api/users/...`.
+ */
 export function usersRouter(deps: UsersRouterDeps): Router {
   const { db, hasher, signer } = deps;
+  const delivery = { production: deps.production };
   const router = Router();
   // First, so a refused request costs nothing: no hash, no user row, no rate-limit count.
   const httpsOnly: RequestHandler[] = deps.production ? [requireHttps({ logger: deps.logger })] : [];
@@ -47,11 +59,16 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   router.post('/api/users/signup', ...httpsOnly, inFlight.acquire, limits.signupPerAddress, validateRequest({ body: signupBody }), async (req, res) => {
     const { email, password } = req.body;
     const role = deps.adminEmails.includes(email) ? 'admin' : 'user';
-    const inserted = await insertUser(db, { email, passwordHash: await inFlight.hold(req, hasher.hash(password)), role });
-    if (inserted === null) throw new HttpError('EMAIL_IN_USE', { items: [{ message: 'Email in use', field: 'email' }] });
-    // Dated by the database's clock, which dates bans, never by this replica's.
-    req.session = { jwt: signer.sign(inserted.user, { issuedAtMs: inserted.insertedAt.getTime() }) };
-    res.status(201).json(toPublicUser(inserted.user));
+    const passwordHash = await inFlight.hold(req, hasher.hash(password));
+    const created = await db.transaction(async (tx) => {
+      const inserted = await insertUser(tx, { email, passwordHash, role });
+      if (inserted === null) return null;
+      // Dated by the database's clock, which dates bans, never by this replica's.
+      const jwt = signer.sign(inserted.user, { issuedAtMs: inserted.insertedAt.getTime() });
+      return { user: inserted.user, jwt, refresh: await startSession(tx, inserted.user.id, deps.sessions) };
+    });
+    if (created === null) throw new HttpError('EMAIL_IN_USE', { items: [{ message: 'Email in use', field: 'email' }] });
+    deliverTokens(req, res, { ...delivery, ...created, status: 201 });
   });
 
   // The account limit comes after validation (it keys on the normalised email) and before the hash,
@@ -66,36 +83,41 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     // it, and a ban committed meanwhile is seen. The token is dated by the database's clock under
     // that lock, the clock a ban reads after its own lock, so its bannedAt is not before this iat
     // even when the replicas' clocks disagree.
-    const { current, jwt } = await db.transaction(async (tx) => {
+    const signedIn = await db.transaction(async (tx) => {
       const fresh = await findUserById(tx, user.id, { lock: 'share' });
       if (fresh === null) throw new HttpError('INVALID_CREDENTIALS');
       if (fresh.bannedAt !== null) throw new UserBannedError();
-      const issuedAt = await databaseNow(tx);
-      return { current: fresh, jwt: signer.sign(fresh, { issuedAtMs: issuedAt.getTime() }) };
+      return { user: fresh, jwt: await signAccessToken(tx, signer, fresh), refresh: await startSession(tx, fresh.id, deps.sessions) };
     });
-    req.session = { jwt };
-    res.json(toPublicUser(current));
+    deliverTokens(req, res, { ...delivery, ...signedIn });
   });
 
-  router.post('/api/users/signout', (req, res) => {
-    req.session = null;
-    res.json({});
-  });
+  router.use(sessionsRouter({ ...deps, httpsOnly, inFlight, limits }));
 
-  // Auth owns the users, so here (unlike in other services) a token whose user is gone or banned counts for nothing.
+  // Auth owns the users, so here (unlike in other services) a token whose user is gone, banned or
+  // signed out everywhere counts for nothing. A browser whose access token no longer counts (expired,
+  // say) but whose refresh token does is refreshed on the spot, so that a server-rendered page's
+  // first request never shows a signed-in user as signed out.
   router.get('/api/users/currentuser', async (req, res) => {
     const claims = req.currentUser;
-    if (claims === undefined) {
+    const user = claims === undefined ? null : await findUserById(db, claims.id);
+    const valid = claims !== undefined && user !== null && user.bannedAt === null && !isSessionRevoked(user, claims.iat)
+      && !deps.bans.isBanned(claims.id, claims.iat * 1000) && !deps.bans.isRevoked(claims.id, claims.iat * 1000);
+    if (valid) {
+      res.json({ currentUser: { ...toPublicUser(user), iat: claims.iat, exp: claims.exp } });
+      return;
+    }
+    const refreshToken = refreshCookieOf(req);
+    // A secure cookie cannot be set over plain HTTP in production; API clients refresh explicitly.
+    const canRefresh = refreshToken !== undefined && !wantsTokensInBody(req) && (req.secure || !deps.production);
+    const outcome = canRefresh ? await refreshSession(deps, refreshToken) : { kind: 'invalid' as const };
+    if (outcome.kind !== 'refreshed') {
+      if (claims !== undefined || refreshToken !== undefined) clearSessionCookies(req, res, delivery);
       res.json({ currentUser: null });
       return;
     }
-    const user = await findUserById(db, claims.id);
-    if (user === null || user.bannedAt !== null || deps.bans.isBanned(claims.id, claims.iat * 1000)) {
-      req.session = null;
-      res.json({ currentUser: null });
-      return;
-    }
-    res.json({ currentUser: { ...toPublicUser(user), iat: claims.iat, exp: claims.exp } });
+    setSessionCookies(req, res, { ...delivery, jwt: outcome.jwt, refresh: outcome.refresh });
+    res.json({ currentUser: { ...toPublicUser(outcome.user), ...timesOf(outcome.jwt) } });
   });
 
   return router;

@@ -2,9 +2,11 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 
 interface BanEntry {
-  /** The latest `bannedAt` of any ban seen for this user: the list only ever gets stricter. */
+  /** The latest `bannedAt` of any ban seen for this user (-Infinity: none): the list only ever gets stricter. */
   bannedAtMs: number;
-  /** When the entry may go: the latest expiry of any ban seen for this user. */
+  /** The latest `notBefore` of any revocation of the user's sessions seen (-Infinity: none). */
+  notBeforeMs: number;
+  /** When the entry may go: the latest expiry of any ban or revocation seen for this user. */
   expiresAtMs: number;
   /** The highest version seen; it decides `isActive`, never who is refused. */
   version: number;
@@ -16,6 +18,11 @@ interface BanEntry {
 export interface BanChecker {
   /** True when this user is banned and the token was issued (ms since epoch) at or before the ban. */
   isBanned(userId: string, tokenIssuedAtMs: number): boolean;
+  /**
+   * True when the user's sessions were revoked (signed out everywhere, a password change, a stolen
+   * refresh token) and the token was issued at or before that.
+   */
+  isRevoked(userId: string, tokenIssuedAtMs: number): boolean;
 }
 
 export interface BanListOptions {
@@ -33,19 +40,25 @@ export interface BanListOptions {
   now?: () => number;
 }
 
+/** An instant as ISO-8601, or null for "never" (-Infinity). */
+const dateOrNull = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+
 /** What applying an event did: `stale` means it changed nothing. */
 export type BanApplyResult = 'applied' | 'stale' | 'expired';
 
 /**
- * The in-memory list of recently banned users that `requireAuth` checks: bounded in size
- * (`max`) and time (each entry expires when every token issued before its ban has).
+ * The in-memory list of recently banned users, and of users whose sessions were revoked, that
+ * `requireAuth` checks: bounded in size (`max`) and time (each entry expires when every token
+ * issued before its ban or revocation has).
  *
  * A request is refused when its user has an entry and its token was issued at or before the
  * entry's `bannedAt`. Applying events can only make that stricter, whatever order they arrive in
  * and whatever versions they carry: a ban moves `bannedAt` to the latest ban seen (and the expiry
  * with it), never back; an unban changes neither, since tokens from before the ban must stay
  * refused and tokens from after the unban pass anyway. Versions only decide `isActive`, for views.
- * User ids are compared in their canonical lower-case form.
+ * A revocation of the user's sessions works the same way with its `notBefore` (the latest one
+ * counts; nothing undoes it), and is answered 401 rather than 403. User ids are compared in their
+ * canonical lower-case form.
  *
  * @example
  * const bans = new BanList({ max: 100_000, windowMs: ttlMs + skewMs, logger });
@@ -73,7 +86,7 @@ export class BanList implements BanChecker {
         if (reason !== 'evict') return;
         if (entry.expiresAtMs <= now()) return;
         // Tokens issued before this ban are still valid and will now be let through.
-        logger.error({ userId, bannedAt: new Date(entry.bannedAtMs).toISOString(), max: options.max },
+        logger.error({ userId, bannedAt: dateOrNull(entry.bannedAtMs), notBefore: dateOrNull(entry.notBeforeMs), max: options.max },
           'ban list full: a live ban entry was evicted before its expiry (raise BAN_CACHE_MAX)');
         onEarlyEviction?.(userId);
       },
@@ -102,17 +115,44 @@ export class BanList implements BanChecker {
     // which is the first to expire; expired ones are cleared before a live one could be pushed out.
     const held = this.#cache.peek(userId);
     if (held === undefined) {
-      this.#set(userId, { bannedAtMs, expiresAtMs, version: event.version, active: true }, nowMs);
+      this.#set(userId, { bannedAtMs, notBeforeMs: Number.NEGATIVE_INFINITY, expiresAtMs, version: event.version, active: true }, nowMs);
       return 'applied';
     }
     const stricter = bannedAtMs > held.bannedAtMs || expiresAtMs > held.expiresAtMs;
     const newer = event.version > held.version;
     if (!stricter && !newer) return 'stale';
     this.#set(userId, {
+      ...held,
       bannedAtMs: Math.max(bannedAtMs, held.bannedAtMs),
       expiresAtMs: Math.max(expiresAtMs, held.expiresAtMs),
       version: Math.max(event.version, held.version),
       active: newer ? true : held.active,
+    }, nowMs);
+    return 'applied';
+  }
+
+  /**
+   * Records that every session of the user ended at `notBefore`: tokens issued at or before it are
+   * refused (`isRevoked`). Like a ban, the entry keeps the latest `notBefore` seen and lives until
+   * `windowFrom + windowMs` (`windowFrom` defaults to `notBefore`), or longer if it already did.
+   * Versions play no part: nothing lifts a revocation.
+   */
+  revokeSessions(event: { userId: string; notBefore: Date; windowFrom?: Date }): BanApplyResult {
+    const userId = event.userId.toLowerCase();
+    const notBeforeMs = event.notBefore.getTime();
+    const expiresAtMs = Math.min(notBeforeMs, event.windowFrom?.getTime() ?? notBeforeMs) + this.#windowMs;
+    const nowMs = this.#now();
+    if (!(expiresAtMs > nowMs)) return 'expired';
+    const held = this.#cache.peek(userId);
+    if (held === undefined) {
+      this.#set(userId, { bannedAtMs: Number.NEGATIVE_INFINITY, notBeforeMs, expiresAtMs, version: 0, active: false }, nowMs);
+      return 'applied';
+    }
+    if (!(notBeforeMs > held.notBeforeMs || expiresAtMs > held.expiresAtMs)) return 'stale';
+    this.#set(userId, {
+      ...held,
+      notBeforeMs: Math.max(notBeforeMs, held.notBeforeMs),
+      expiresAtMs: Math.max(expiresAtMs, held.expiresAtMs),
     }, nowMs);
     return 'applied';
   }
@@ -135,6 +175,11 @@ export class BanList implements BanChecker {
   isBanned(userId: string, tokenIssuedAtMs: number): boolean {
     const entry = this.#cache.peek(userId.toLowerCase());
     return entry !== undefined && tokenIssuedAtMs <= entry.bannedAtMs;
+  }
+
+  isRevoked(userId: string, tokenIssuedAtMs: number): boolean {
+    const entry = this.#cache.peek(userId.toLowerCase());
+    return entry !== undefined && tokenIssuedAtMs <= entry.notBeforeMs;
   }
 
   /** True while the user's latest known event is a ban (for admin views and tests). */

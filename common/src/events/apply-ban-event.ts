@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { BanApplyResult, BanList } from '../bans/ban-list.js';
-import { isKnownSubject, MalformedEventError, parseAuthEvent, readBanEssentials, Subjects } from './auth-events.js';
+import { isKnownSubject, MalformedEventError, parseAuthEvent, readRefusalEssentials, Subjects } from './auth-events.js';
 import type { BanSyncMetrics } from './ban-sync-metrics.js';
 
 /** What applying an event needs: the list, where to count and log, and the sync's window and skew. */
@@ -47,26 +47,52 @@ function applyOrSalvage(msg: JsMsg, target: BanEventTarget): BanApplyResult | un
 /** Parses the event (throwing a {@link MalformedEventError} when it breaks the contract) and applies it. */
 function applyWellFormed(msg: JsMsg, target: BanEventTarget): BanApplyResult {
   const event = parseAuthEvent(msg.subject, msg.data);
-  if (event.subject === Subjects.UserBanned) return target.bans.ban(datedBan(msg, event.payload, target));
-  const { userId, unbannedAt, version } = event.payload;
-  return target.bans.unban({ userId, unbannedAt: new Date(unbannedAt), version });
+  switch (event.subject) {
+    case Subjects.UserBanned: {
+      const { userId, bannedAt, version } = event.payload;
+      return applyRefusal(msg, Subjects.UserBanned, { userId, at: bannedAt, version }, target);
+    }
+    case Subjects.SessionsRevoked: {
+      const { userId, notBefore, version } = event.payload;
+      return applyRefusal(msg, Subjects.SessionsRevoked, { userId, at: notBefore, version }, target);
+    }
+    case Subjects.UserUnbanned: {
+      const { userId, unbannedAt, version } = event.payload;
+      return target.bans.unban({ userId, unbannedAt: new Date(unbannedAt), version });
+    }
+  }
 }
 
-/** Counts a malformed event, and applies it when it is a ban whose userId, bannedAt and version are sound. */
+/**
+ * Counts a malformed event, and applies it when it is a ban or a revocation whose userId, date and
+ * version are sound.
+ */
 function salvageMalformed(msg: JsMsg, err: MalformedEventError, target: BanEventTarget): BanApplyResult | undefined {
   target.metrics.malformed.inc();
-  const essentials = msg.subject === Subjects.UserBanned ? readBanEssentials(msg.data) : undefined;
+  const essentials = readRefusalEssentials(msg.subject, msg.data);
   if (essentials === undefined) {
     target.logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'skipping a malformed auth event');
     return undefined;
   }
   // Losing a ban over a field enforcement does not use would fail open.
-  target.logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'applying a ban whose other fields break the contract');
-  return target.bans.ban(datedBan(msg, essentials, target));
+  target.logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'applying a ban or revocation whose other fields break the contract');
+  return applyRefusal(msg, msg.subject as typeof Subjects.UserBanned | typeof Subjects.SessionsRevoked, essentials, target);
+}
+
+/** Applies a ban or a revocation of sessions, dated as `datedRefusal` says. */
+function applyRefusal(
+  msg: JsMsg,
+  subject: typeof Subjects.UserBanned | typeof Subjects.SessionsRevoked,
+  event: { userId: string; at: string; version: number },
+  target: BanEventTarget,
+): BanApplyResult {
+  const { at, windowFrom } = datedRefusal(msg, event.at, target);
+  if (subject === Subjects.UserBanned) return target.bans.ban({ userId: event.userId, bannedAt: at, version: event.version, windowFrom });
+  return target.bans.revokeSessions({ userId: event.userId, notBefore: at, windowFrom });
 }
 
 /**
- * A ban is never dropped or weakened for its date. One dated more than `CLOCK_SKEW` after the
+ * A ban (or a revocation) is never dropped or weakened for its date. One dated more than `CLOCK_SKEW` after the
  * stream stored it comes from a clock running ahead (whose tokens are dated by the same clock,
  * so it still refuses every token up to its own date), or is forged: it is applied as dated,
  * warned about and counted, and its entry's lifetime counts from no later than one window from
@@ -74,13 +100,13 @@ function salvageMalformed(msg: JsMsg, err: MalformedEventError, target: BanEvent
  * the stream's: that is the clock that judges a token's expiry, and a NATS server whose clock runs
  * behind must not shorten a ban.
  */
-function datedBan(msg: JsMsg, payload: { userId: string; bannedAt: string; version: number }, target: BanEventTarget) {
-  const bannedAt = new Date(payload.bannedAt);
+function datedRefusal(msg: JsMsg, dated: string, target: BanEventTarget): { at: Date; windowFrom: Date } {
+  const at = new Date(dated);
   const storedAtMs = Math.floor(msg.info.timestampNanos / 1e6);
-  if (bannedAt.getTime() > storedAtMs + target.clockSkewMs) {
+  if (at.getTime() > storedAtMs + target.clockSkewMs) {
     target.metrics.clamped.inc();
-    target.logger.warn({ subject: msg.subject, seq: msg.seq, bannedAt: payload.bannedAt, storedAt: new Date(storedAtMs).toISOString() },
-      'ban dated more than CLOCK_SKEW after the stream stored it; applied as dated (check the auth database clock)');
+    target.logger.warn({ subject: msg.subject, seq: msg.seq, dated, storedAt: new Date(storedAtMs).toISOString() },
+      'event dated more than CLOCK_SKEW after the stream stored it; applied as dated (check the auth database clock)');
   }
-  return { userId: payload.userId, bannedAt, version: payload.version, windowFrom: new Date(Math.max(storedAtMs, target.now()) + target.windowMs) };
+  return { at, windowFrom: new Date(Math.max(storedAtMs, target.now()) + target.windowMs) };
 }

@@ -12,6 +12,8 @@ export const Subjects = Object.freeze({
   UserEvents: 'auth.user.>',
   UserBanned: 'auth.user.banned',
   UserUnbanned: 'auth.user.unbanned',
+  /** Every session of the user ended (sign-out everywhere, a password change, a stolen refresh token). */
+  SessionsRevoked: 'auth.user.sessions-revoked',
 } as const);
 
 const isoDate = z.iso.datetime({ offset: true });
@@ -24,19 +26,27 @@ const common = {
 
 const userBanned = z.object({ ...common, bannedAt: isoDate, reason: z.string().max(1000) });
 const userUnbanned = z.object({ ...common, unbannedAt: isoDate });
+const sessionsRevoked = z.object({ ...common, notBefore: isoDate });
 
 /** Payload of `auth.user.banned`. Times are ISO-8601 strings; `id` is also the JetStream message id. */
 export type UserBannedPayload = z.infer<typeof userBanned>;
 /** Payload of `auth.user.unbanned`. */
 export type UserUnbannedPayload = z.infer<typeof userUnbanned>;
+/**
+ * Payload of `auth.user.sessions-revoked`: every token of the user issued at or before `notBefore`
+ * is refused (401). `version` counts the user's revocations, apart from bans.
+ */
+export type SessionsRevokedPayload = z.infer<typeof sessionsRevoked>;
 
 export type AuthEvent =
   | { subject: typeof Subjects.UserBanned; payload: UserBannedPayload }
-  | { subject: typeof Subjects.UserUnbanned; payload: UserUnbannedPayload };
+  | { subject: typeof Subjects.UserUnbanned; payload: UserUnbannedPayload }
+  | { subject: typeof Subjects.SessionsRevoked; payload: SessionsRevokedPayload };
 
 const schemas = {
   [Subjects.UserBanned]: userBanned,
   [Subjects.UserUnbanned]: userUnbanned,
+  [Subjects.SessionsRevoked]: sessionsRevoked,
 } as const;
 
 /**
@@ -115,25 +125,34 @@ export function checkAuthEvent<E extends AuthEvent>(event: E): E {
   return { subject: event.subject, payload: result.data } as E;
 }
 
-const banEssentials = z.looseObject({ userId: common.userId, bannedAt: isoDate, version: common.version });
+/** What enforcing each refusing event needs, and the field that dates it. */
+const essentials = {
+  [Subjects.UserBanned]: { at: 'bannedAt', schema: z.looseObject({ userId: common.userId, bannedAt: isoDate, version: common.version }) },
+  [Subjects.SessionsRevoked]: { at: 'notBefore', schema: z.looseObject({ userId: common.userId, notBefore: isoDate, version: common.version }) },
+} as const;
 
 /**
- * What enforcing a ban needs (`userId`, `bannedAt`, `version`) from a `auth.user.banned` payload
- * that breaks the contract elsewhere (an odd `id`, a long or missing `reason`); `undefined` when
- * even those are unusable. A subscriber applies such a ban rather than lose it over a field it
- * does not use.
+ * What enforcing a ban or a revocation needs (`userId`, its date as `at`, `version`) from a
+ * `auth.user.banned` or `auth.user.sessions-revoked` payload that breaks the contract elsewhere (an
+ * odd `id`, a long or missing `reason`); `undefined` when even those are unusable, or for any other
+ * subject. A subscriber applies such an event rather than let tokens through over a field it does
+ * not use.
  *
  * @example
- * const ban = readBanEssentials(msg.data); // after parseAuthEvent threw MalformedEventError
+ * const ban = readRefusalEssentials(msg.subject, msg.data); // after parseAuthEvent threw MalformedEventError
  */
-export function readBanEssentials(data: Uint8Array): { userId: string; bannedAt: string; version: number } | undefined {
+export function readRefusalEssentials(subject: string, data: Uint8Array): { userId: string; at: string; version: number } | undefined {
+  if (subject !== Subjects.UserBanned && subject !== Subjects.SessionsRevoked) return undefined;
   const json = decodeJson(data);
   if (json === NOT_JSON) return undefined;
-  const result = banEssentials.safeParse(json);
-  return result.success ? { userId: result.data.userId, bannedAt: result.data.bannedAt, version: result.data.version } : undefined;
+  const { at, schema } = essentials[subject];
+  const result = schema.safeParse(json);
+  if (!result.success) return undefined;
+  const fields = result.data as Record<string, unknown> & { userId: string; version: number };
+  return { userId: fields.userId, at: fields[at] as string, version: fields.version };
 }
 
 /** Serialises a payload for publishing. */
-export function encodeEvent(payload: UserBannedPayload | UserUnbannedPayload): Uint8Array {
+export function encodeEvent(payload: AuthEvent['payload']): Uint8Array {
   return Buffer.from(JSON.stringify(payload), 'utf8');
 }

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   INVALID_JSON: { status: 400, message: 'Malformed JSON body' },
   INVALID_CREDENTIALS: { status: 400, message: 'Invalid credentials' },
   NOT_AUTHENTICATED: { status: 401, message: 'Not authenticated' },
+  SESSION_REVOKED: { status: 401, message: 'Signed out everywhere; sign in again' },
+  INVALID_REFRESH_TOKEN: { status: 401, message: 'Invalid or expired refresh token' },
   FORBIDDEN: { status: 403, message: 'Forbidden' },
   CROSS_SITE_REQUEST: { status: 403, message: 'Cross-site request refused' },
   HTTPS_REQUIRED: { status: 403, message: 'HTTPS is required to sign in' },

@@ -4,12 +4,14 @@ import type { UserPayload } from '../tokens/user-payload.js';
 
 /** Where `requireAuth` leaves the user it checked, for `signedInUser`; nothing else can set it. */
 const CHECKED_USER = Symbol('ticketing.checkedUser');
-import { NotAuthenticatedError, UserBannedError } from './errors.js';
+import { HttpError, NotAuthenticatedError, UserBannedError } from './errors.js';
 import { noteRouteScope } from './metrics.js';
 
 /**
  * Lets a request through only when `currentUser` found a valid token (else 401) whose user is not
- * banned (else 403 `User is banned`, and the session cookie is cleared). The ban list is required:
+ * banned (else 403 `User is banned`, and the session cookie is cleared) and whose sessions were not
+ * revoked after it was issued (else 401 `Signed out everywhere; sign in again`, and the cookie is
+ * cleared). The ban list is required:
  * a service that forgot it would skip the one check that makes local verification safe, so
  * building the middleware without one throws at startup.
  *
@@ -18,8 +20,8 @@ import { noteRouteScope } from './metrics.js';
  */
 export function requireAuth(options: { bans: BanChecker }): RequestHandler {
   const bans = options?.bans;
-  if (typeof bans?.isBanned !== 'function') {
-    throw new TypeError('requireAuth: bans is required (a ban list with an isBanned(userId, issuedAtMs) method)');
+  if (typeof bans?.isBanned !== 'function' || typeof bans.isRevoked !== 'function') {
+    throw new TypeError('requireAuth: bans is required (a ban list with isBanned(userId, issuedAtMs) and isRevoked(userId, issuedAtMs) methods)');
   }
   return function requireSignedIn(req, res, next) {
     noteRouteScope(req, res);
@@ -28,6 +30,10 @@ export function requireAuth(options: { bans: BanChecker }): RequestHandler {
     if (bans.isBanned(user.id, user.iat * 1000)) {
       req.session = null;
       throw new UserBannedError();
+    }
+    if (bans.isRevoked(user.id, user.iat * 1000)) {
+      req.session = null;
+      throw new HttpError('SESSION_REVOKED');
     }
     (req as { [CHECKED_USER]?: UserPayload })[CHECKED_USER] = user;
     next();

@@ -1,0 +1,114 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { HttpError, requireAuth, signedInUser, UserBannedError, validateRequest, ValidationError } from '@ticketing/common/http';
+import { revokeAllSessions, revokeSessionOf, startSession } from '../sessions.js';
+import { findUserById, isSessionRevoked, setPasswordHash } from '../users.js';
+import type { InFlightPerAddress } from './in-flight-per-address.js';
+import type { RateLimits } from './rate-limits.js';
+import { refreshSession } from './refresh-session.js';
+import { signupBody } from './schemas.js';
+import { clearSessionCookies, deliverTokens, refreshCookieOf, signAccessToken, wantsTokensInBody } from './session-delivery.js';
+import type { UsersRouterDeps } from './users-router.js';
+
+/** An API client's refresh token, in the body; its form is checked with the token itself (401). */
+const refreshBody = z.object({ refreshToken: z.string({ error: 'refreshToken is required' }).max(1024, { error: 'refreshToken is not a refresh token' }) });
+/** Sign-out takes a refresh token in the body too, but needs none. */
+const signoutBody = z.object({ refreshToken: z.string({ error: 'refreshToken must be a string' }).max(1024).optional() }).optional();
+const passwordBody = z.object({
+  currentPassword: z
+    .string({ error: 'You must supply your current password' })
+    .min(1, { error: 'You must supply your current password' })
+    .max(1024, { error: 'Invalid credentials' }),
+  newPassword: signupBody.shape.password,
+});
+
+/** The request's body as `schema` parses it, or a 400 naming each field, as `validateRequest` answers. */
+function bodyOf<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw new ValidationError(result.error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.');
+    return field === '' ? { message: issue.message } : { message: issue.message, field };
+  }));
+}
+
+export interface SessionsRouterDeps extends UsersRouterDeps {
+  httpsOnly: RequestHandler[];
+  inFlight: InFlightPerAddress;
+  limits: RateLimits;
+}
+
+/**
+ * `POST /api/users/refresh` (rotate the refresh token, new access token), `/signout` (end this
+ * session), `/signout-all` (end every session of the user) and `/password` (change it, ending every
+ * other session). Browsers send the refresh token as the `refresh` cookie; an API client sends
+ * `X-Token-Delivery: body` and the token in the body, and gets its tokens in the body.
+ */
+export function sessionsRouter(deps: SessionsRouterDeps): Router {
+  const { db, hasher, httpsOnly, inFlight } = deps;
+  const delivery = { production: deps.production };
+  const router = Router();
+
+  router.post('/api/users/refresh', ...httpsOnly, async (req, res) => {
+    let token: unknown = refreshCookieOf(req);
+    if (wantsTokensInBody(req)) token = bodyOf(refreshBody, req.body).refreshToken;
+    const outcome = await refreshSession(deps, token);
+    if (outcome.kind !== 'refreshed') {
+      clearSessionCookies(req, res, delivery);
+      throw outcome.kind === 'banned' ? new UserBannedError() : new HttpError('INVALID_REFRESH_TOKEN');
+    }
+    deliverTokens(req, res, { ...delivery, ...outcome });
+  });
+
+  router.post('/api/users/signout', async (req, res) => {
+    const token = wantsTokensInBody(req) ? bodyOf(signoutBody, req.body)?.refreshToken : refreshCookieOf(req);
+    if (token !== undefined) await revokeSessionOf(db, token);
+    clearSessionCookies(req, res, delivery);
+    res.json({});
+  });
+
+  // Signed in with an access token that is still good: the user, not the session, is checked.
+  const signedIn = [requireAuth({ bans: deps.bans }), async function checkedInDatabase(req, _res, next) {
+    const user = await findUserById(db, signedInUser(req).id);
+    if (user === null || isSessionRevoked(user, signedInUser(req).iat)) throw new HttpError('SESSION_REVOKED');
+    if (user.bannedAt !== null) throw new UserBannedError();
+    next();
+  }] satisfies RequestHandler[];
+
+  router.post('/api/users/signout-all', ...signedIn, async (req, res) => {
+    const { id } = signedInUser(req);
+    await db.transaction(async (tx) => {
+      await findUserById(tx, id, { lock: 'update' });
+      await revokeAllSessions(tx, id, 'signed out everywhere');
+    });
+    deps.onEventCommitted();
+    clearSessionCookies(req, res, delivery);
+    res.json({});
+  });
+
+  // Costs two password hashes, so it takes the sign-in limits: a wrong current password counts as a failed sign-in.
+  router.post('/api/users/password', ...httpsOnly, ...signedIn, inFlight.acquire, deps.limits.signinFailuresPerAddress,
+    validateRequest({ body: passwordBody }), async (req, res) => {
+      const { currentPassword, newPassword } = req.body;
+      const { id } = signedInUser(req);
+      const stored = await findUserById(db, id);
+      if (stored === null || !(await inFlight.hold(req, hasher.verify(currentPassword, stored.passwordHash)))) {
+        throw new HttpError('INVALID_CREDENTIALS', { items: [{ message: 'Invalid credentials', field: 'currentPassword' }] });
+      }
+      const passwordHash = await inFlight.hold(req, hasher.hash(newPassword));
+      // Every other session ends, with its access tokens; this client gets a new session.
+      const changed = await db.transaction(async (tx) => {
+        const user = await findUserById(tx, id, { lock: 'update' });
+        if (user === null) throw new HttpError('SESSION_REVOKED');
+        if (user.bannedAt !== null) throw new UserBannedError();
+        await setPasswordHash(tx, id, passwordHash);
+        const revokedAt = await revokeAllSessions(tx, id, 'password changed');
+        const current = { ...user, passwordHash, sessionsRevokedAt: revokedAt };
+        return { user: current, jwt: await signAccessToken(tx, deps.signer, current), refresh: await startSession(tx, id, deps.sessions) };
+      });
+      deps.onEventCommitted();
+      deliverTokens(req, res, { ...delivery, ...changed });
+    });
+
+  return router;
+}
