@@ -2,7 +2,7 @@ import { Router } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
 import { describe, it, expect, expectTypeOf } from 'vitest';
-import { requireAuth, signedInUser, uuidParam, validateRequest } from '@ticketing/common/http';
+import { HttpError, requireAuth, signedInUser, uuidParam, validated, validateRequest } from '@ticketing/common/http';
 import type { UserPayload } from '@ticketing/common/tokens';
 import { ALICE, T0, middlewareApp, signAt } from './fixtures.js';
 
@@ -145,5 +145,21 @@ describe('signedInUser', () => {
     const res = await request(app).get('/me').set('Authorization', `Bearer ${signAt(T0)}`);
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(ALICE.id);
+  });
+});
+
+describe('validated', () => {
+  it('returns the parsed value, or throws the 400 validateRequest answers, naming each field', () => {
+    const schema = z.object({ refreshToken: z.string({ error: 'refreshToken is required' }).trim() });
+    expect(validated(schema, { refreshToken: ' abc ' })).toEqual({ refreshToken: 'abc' });
+    let thrown: unknown;
+    try {
+      validated(schema, { refreshToken: 42 });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(HttpError);
+    expect((thrown as HttpError).status).toBe(400);
+    expect((thrown as HttpError).items).toEqual([{ message: 'refreshToken is required', field: 'refreshToken' }]);
   });
 });

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { HttpError, requireAuth, signedInUser, UserBannedError, validateRequest, ValidationError } from '@ticketing/common/http';
+import { HttpError, requireAuth, signedInUser, UserBannedError, validated, validateRequest } from '@ticketing/common/http';
 import { revokeAllSessions, revokeSessionOf, startSession } from '../sessions.js';
 import { findUserById, isSessionRevoked, setPasswordHash } from '../users.js';
 import type { InFlightPerAddress } from './in-flight-per-address.js';
@@ -22,16 +22,6 @@ const passwordBody = z.object({
   newPassword: signupBody.shape.password,
 });
 
-/** The request's body as `schema` parses it, or a 400 naming each field, as `validateRequest` answers. */
-function bodyOf<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw new ValidationError(result.error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.');
-    return field === '' ? { message: issue.message } : { message: issue.message, field };
-  }));
-}
-
 export interface SessionsRouterDeps extends UsersRouterDeps {
   httpsOnly: RequestHandler[];
   inFlight: InFlightPerAddress;
@@ -51,7 +41,7 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
 
   router.post('/api/users/refresh', ...httpsOnly, async (req, res) => {
     let token: unknown = refreshCookieOf(req);
-    if (wantsTokensInBody(req)) token = bodyOf(refreshBody, req.body).refreshToken;
+    if (wantsTokensInBody(req)) token = validated(refreshBody, req.body).refreshToken;
     const outcome = await refreshSession(deps, token);
     if (outcome.kind !== 'refreshed') {
       clearSessionCookies(req, res, delivery);
@@ -61,7 +51,7 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
   });
 
   router.post('/api/users/signout', async (req, res) => {
-    const token = wantsTokensInBody(req) ? bodyOf(signoutBody, req.body)?.refreshToken : refreshCookieOf(req);
+    const token = wantsTokensInBody(req) ? validated(signoutBody, req.body)?.refreshToken : refreshCookieOf(req);
     if (token !== undefined) await revokeSessionOf(db, token);
     clearSessionCookies(req, res, delivery);
     res.json({});

@@ -8,7 +8,7 @@ export { errorHandler } from './error-handler.js';
 export { currentUser } from './current-user.js';
 export { requireAuth, signedInUser } from './require-auth.js';
 export { requireRole } from './require-role.js';
-export { validateRequest, uuidParam, type RequestSchemas, type ValidatedHandler } from './validate-request.js';
+export { validateRequest, validated, uuidParam, type RequestSchemas, type ValidatedHandler } from './validate-request.js';
 export { refuseCrossSite } from './cross-site.js';
 export { jsonBody } from './json-body.js';
 export { createMetrics, createMetricsApp, type Metrics } from './metrics.js';
