@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it, expect } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { BanList } from '@ticketing/common/bans';
 import {
@@ -78,14 +78,15 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
 }
 
 /** A NATS client and a ban sync on the private server, stopped and closed after the test. */
-function startSync(options: { now?: () => number; windowMs?: number; clockSkewMs?: number; manageStream?: boolean } = {}) {
+function startSync(options: { now?: () => number; windowMs?: number; clockSkewMs?: number; manageStream?: boolean; checkIntervalMs?: number; name?: string } = {}) {
   const registry = new Registry();
   const { logger, lines } = capturingLogger();
-  const nats = connectNats({ url: server.url, name: 'ban-sync-test', logger, retryDelayMs: 50 });
+  const nats = connectNats({ url: server.url, name: options.name ?? 'ban-sync-test', logger, retryDelayMs: 50 });
   // The list keeps the real clock and the full window: whatever the sync hands it is applied.
   const bans = new BanList({ max: 1_000, windowMs: WINDOW_MS, logger });
   const sync = startBanSync({
     nats, bans, windowMs: options.windowMs ?? WINDOW_MS, clockSkewMs: options.clockSkewMs, manageStream: options.manageStream, logger, registry, retryDelayMs: 50, now: options.now,
+    checkIntervalMs: options.checkIntervalMs,
   });
   cleanups.push(async () => {
     await sync.stop();
@@ -529,5 +530,75 @@ describe('startBanSync: a recreated stream', () => {
     const after = newUser('after');
     await publishBan(banEvent(after));
     await waitFor(() => bans.isBanned(after, Date.now() - 60_000), { timeoutMs: 15_000, what: 'the ban on the new stream' });
+  });
+});
+
+describe('startBanSync: a consumer disturbed by another client', () => {
+  /**
+   * Watches the inbox of the sync named `name` as a holder of the same NATS user could: its pull
+   * inbox (where heartbeats arrive) and its consumer's name (in each event's reply subject). Each
+   * test names its sync apart, so that no consumer an earlier test left is taken for this one.
+   */
+  async function snoop(name: string) {
+    const spy = await connect({ servers: server.url });
+    cleanups.push(() => spy.close());
+    const seen: { inbox?: string; consumer?: string } = {};
+    const sub = spy.subscribe(`_INBOX_${name}.>`);
+    void (async () => {
+      for await (const msg of sub) {
+        if (msg.headers?.code === 100) seen.inbox = msg.subject;
+        const ack = /^\$JS\.ACK\.AUTH\.([^.]+)\./.exec(msg.reply ?? '');
+        if (ack !== null) seen.consumer = ack[1];
+      }
+    })();
+    await spy.flush();
+    return { spy, seen };
+  }
+
+  it('starts a fresh consumer after a reset (here, a message from another consumer in its inbox) and misses nothing', async () => {
+    const { sync, bans, lines } = startSync({ name: 'reset-victim' });
+    await sync.ready;
+    const { spy, seen } = await snoop('reset-victim');
+    await waitFor(() => seen.inbox, { timeoutMs: 10_000, what: 'a heartbeat in the sync\'s inbox' });
+    // Another consumer's message, delivered to the sync's inbox: a gap in its delivery sequence.
+    await publishBan(banEvent(newUser()));
+    const intruder = await (await jetstreamManager(spy)).consumers.add(AUTH_STREAM, {
+      name: `intruder-${randomUUID()}`, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.Last, inactive_threshold: 60e9,
+    });
+    spy.publish(`$JS.API.CONSUMER.MSG.NEXT.AUTH.${intruder.name}`, JSON.stringify({ batch: 1, no_wait: true }), { reply: seen.inbox });
+    await waitFor(() => lines().some((line) => String(line.msg).startsWith('ban sync consumer reset')), { timeoutMs: 10_000, what: 'the sync to see the reset' });
+    const after = [newUser(), newUser()];
+    for (const userId of after) await publishBan(banEvent(userId));
+    await waitFor(() => after.every((userId) => bans.isBanned(userId, Date.now() - 60_000)), { timeoutMs: 15_000, what: 'the bans after the reset' });
+  });
+
+  it('consumes again the last events another client pulled from its consumer, and counts it', async () => {
+    const { sync, bans, registry, lines } = startSync({ checkIntervalMs: 100, name: 'theft-victim' });
+    await sync.ready;
+    const { spy, seen } = await snoop('theft-victim');
+    await publishBan(banEvent(newUser()));
+    await waitFor(() => seen.consumer, { what: 'the sync\'s consumer name' });
+    // Long pulls queued on the sync's own consumer: the server shares the next events between them and the sync's.
+    const taken = new Set<string>();
+    const thief = spy.subscribe('_INBOX_thief.>', {
+      callback: (_err, msg) => { if (msg.data.length > 0) taken.add((JSON.parse(msg.string()) as { userId: string }).userId); },
+    });
+    cleanups.push(async () => thief.unsubscribe());
+    for (let i = 0; i < 50; i++) {
+      spy.publish(`$JS.API.CONSUMER.MSG.NEXT.AUTH.${seen.consumer}`, JSON.stringify({ batch: 1, expires: 3_600e9 }), { reply: `_INBOX_thief.${i}` });
+    }
+    await spy.flush();
+    // One ban at a time, until the thief takes one: then nothing after it shows the sync a gap.
+    let stolen: string | undefined;
+    for (let attempt = 0; attempt < 10 && stolen === undefined; attempt++) {
+      const userId = newUser();
+      await publishBan(banEvent(userId));
+      await waitFor(() => taken.has(userId) || bans.isBanned(userId, Date.now() - 60_000), { what: 'the ban to go somewhere' });
+      if (taken.has(userId)) stolen = userId;
+    }
+    expect(stolen, 'the thief took none of 10 bans').toBeDefined();
+    await waitFor(() => bans.isBanned(stolen!, Date.now() - 60_000), { timeoutMs: 10_000, what: 'the stolen ban to be consumed again' });
+    expect(await metricValue(registry, 'ban_sync_events_taken_total')).toBeGreaterThan(0);
+    expect(lines().some((line) => line.level === 50 && String(line.msg).includes('delivered from this sync\'s consumer to someone else'))).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ export interface BanSyncMetrics {
   applied: Counter<'subject' | 'result'>;
   malformed: Counter;
   clamped: Counter;
+  taken: Counter;
 }
 
 /**
@@ -26,6 +27,7 @@ export function banSyncMetrics(registry: Registry | undefined, bans: BanList, pr
   return {
     applied: new Counter({ name: 'ban_events_applied_total', help: 'Ban events taken from the stream, by subject and result', labelNames: ['subject', 'result'] as const, registers }),
     malformed: new Counter({ name: 'ban_events_malformed_total', help: 'Ban events skipped because their payload broke the contract', registers }),
+    taken: new Counter({ name: 'ban_sync_events_taken_total', help: 'Times events of this sync\'s consumer were delivered to another client: consumed again, but a sign that this service\'s NATS seed is in other hands', registers }),
     clamped: new Counter({ name: 'ban_events_clamped_total', help: 'Bans dated more than CLOCK_SKEW after the stream stored them: applied as dated, their entry kept at most a window past the stream time', registers }),
   };
 }

@@ -38,6 +38,8 @@ export interface BanSyncOptions {
   registry?: Registry;
   /** Pause before consuming again after a failure, in ms. */
   retryDelayMs?: number;
+  /** How often the consumer's delivered position is checked against the events applied, in ms (default 5 000). */
+  checkIntervalMs?: number;
   now?: () => number;
 }
 
@@ -77,7 +79,8 @@ function contextOf(options: BanSyncOptions, progress: BanSyncProgress): BanSyncC
   const { nats, bans, windowMs, logger } = options;
   const metrics = banSyncMetrics(options.registry, bans, progress);
   return {
-    nats, bans, windowMs, logger, metrics, manageStream: options.manageStream ?? false, clockSkewMs: options.clockSkewMs ?? 30_000, now: options.now ?? Date.now,
+    nats, bans, windowMs, logger, metrics, manageStream: options.manageStream ?? false, clockSkewMs: options.clockSkewMs ?? 30_000,
+    checkIntervalMs: options.checkIntervalMs ?? 5_000, now: options.now ?? Date.now,
   };
 }
 

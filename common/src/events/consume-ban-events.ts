@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions, type StreamConfig } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions, type StreamConfig } from '@nats-io/jetstream';
 import { AUTH_STREAM, Subjects } from './auth-events.js';
 import { applyBanEvent, type BanEventTarget } from './apply-ban-event.js';
 import type { BanSyncControl } from './ban-sync-control.js';
@@ -13,30 +13,44 @@ export interface BanSyncContext extends BanEventTarget {
    * NATS lets change it), or waits for it to exist and reads it as it is (every other service's).
    */
   manageStream: boolean;
+  /**
+   * How often the consumer's delivered position is compared with the last event applied, in ms: a
+   * position ahead of it that does not move means someone else took events meant for this sync.
+   */
+  checkIntervalMs: number;
   /** The clock, in milliseconds since the epoch. */
   now: () => number;
 }
 
+/** Why a pass ended early, and whether the next one should start at once. */
+interface Interruption {
+  resumeAtOnce: boolean;
+}
+
 /**
  * One consume pass: from where the sync left off (or the start of the window) until stopped or
- * interrupted; true when a reconnect interrupted it (resume at once, else after a pause).
+ * interrupted; true when the next pass should start at once (a reconnect, a reset consumer, events
+ * taken by someone else), false when after a pause.
  */
 export async function consumeBanEvents(context: BanSyncContext, progress: BanSyncProgress, control: BanSyncControl): Promise<boolean> {
   const nc = await context.nats.connection();
   const stream = await streamToConsume(nc, context, progress);
   if (stream === 'missing') return false;
   const lastStoredMs = stream.lastStoredMs;
-  const messages = await openMessages(nc, startFrom(context, progress, lastStoredMs), context, progress);
+  const { consumer, startedAfter, messages } = await openMessages(nc, startFrom(context, progress, lastStoredMs), context, progress);
   control.follow(messages);
-  const reconnect = stopOnReconnect(context.nats, messages);
-  stopOnLostStream(messages, context);
+  const interruption: Interruption = { resumeAtOnce: false };
+  const unsubscribe = stopOnReconnect(context.nats, messages, interruption);
+  stopOnLostConsumer(messages, context, interruption);
+  const watchdog = watchForTakenEvents({ consumer, startedAfter, messages }, context, progress, interruption);
   try {
     if (control.stopped) messages.stop();
     await applyEach(messages, context, progress);
   } finally {
-    reconnect.unsubscribe();
+    unsubscribe();
+    clearInterval(watchdog);
   }
-  return reconnect.happened;
+  return interruption.resumeAtOnce;
 }
 
 /**
@@ -82,34 +96,42 @@ function startFrom(context: BanSyncContext, progress: BanSyncProgress, lastStore
 /** An ordered consumer of the user events from `from`, consuming; the sync has caught up at once when none is pending. */
 async function openMessages(
   nc: NatsConnection, from: Partial<OrderedConsumerOptions>, context: BanSyncContext, progress: BanSyncProgress,
-): Promise<ConsumerMessages> {
+): Promise<{ consumer: Consumer; startedAfter: number; messages: ConsumerMessages }> {
   const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserEvents, ...from });
-  if ((await consumer.info(true)).num_pending === 0) markCaughtUp(context, progress);
-  return await consumer.consume({ max_messages: 512, expires: 5_000 });
+  const info = await consumer.info(true);
+  if (info.num_pending === 0) markCaughtUp(context, progress);
+  return { consumer, startedAfter: info.delivered.stream_seq, messages: await consumer.consume({ max_messages: 512, expires: 5_000 }) };
 }
 
 /**
  * A restarted server has lost this ephemeral consumer: on a reconnect, stop it so that a fresh one
  * starts after the last event seen. `happened` says whether that is why it stopped.
  */
-function stopOnReconnect(nats: NatsClient, messages: ConsumerMessages): { readonly happened: boolean; unsubscribe: () => void } {
-  let happened = false;
-  const unsubscribe = nats.onReconnect(() => {
-    happened = true;
+function stopOnReconnect(nats: NatsClient, messages: ConsumerMessages, interruption: Interruption): () => void {
+  return nats.onReconnect(() => {
+    interruption.resumeAtOnce = true;
     messages.stop();
   });
-  return { get happened() { return happened; }, unsubscribe };
 }
 
 /**
- * The client would recreate the consumer on a recreated stream by sequence; start over here
- * instead, after the retry pause: the server may still be removing the old stream's files, and
- * a stream made again in that moment can lose what is written to it.
+ * Ends the pass when the consumer is lost or reset, so that the next one starts afresh after the
+ * last event applied. A lost stream (or consumer): after the retry pause, since the server may
+ * still be removing the old stream's files, and a stream made again in that moment can lose what
+ * is written to it. A reset (the client saw a gap in delivery, or missed heartbeats): at once,
+ * rather than let the client recreate the consumer itself, which it does with the start time of the
+ * first pass beside a start sequence, a pair the server refuses, so that no event would come again.
  */
-function stopOnLostStream(messages: ConsumerMessages, context: BanSyncContext): void {
+function stopOnLostConsumer(messages: ConsumerMessages, context: BanSyncContext, interruption: Interruption): void {
   void (async () => {
     for await (const status of messages.status()) {
       if (status.type === 'stream_not_found' || status.type === 'consumer_deleted') {
+        messages.stop();
+        break;
+      }
+      if (status.type === 'reset') {
+        context.logger.warn('ban sync consumer reset (a gap in delivery, or missed heartbeats); starting a fresh one after the last event applied');
+        interruption.resumeAtOnce = true;
         messages.stop();
         break;
       }
@@ -118,6 +140,41 @@ function stopOnLostStream(messages: ConsumerMessages, context: BanSyncContext): 
     context.logger.warn({ err: (err as Error).message }, 'ban sync status stream failed; restarting the consumer');
     messages.stop();
   });
+}
+
+/**
+ * Compares, every `checkIntervalMs`, how far the consumer has delivered with the last event this
+ * sync applied (or where the consumer started). Ahead, twice running with nothing applied between, means the events went to
+ * someone else pulling from this consumer (a holder of the same NATS user who learnt its name): the
+ * pass ends and the next one starts at once, after the last event applied, so the events taken are
+ * delivered again, here.
+ */
+function watchForTakenEvents(
+  pass: { consumer: Consumer; startedAfter: number; messages: ConsumerMessages }, context: BanSyncContext, progress: BanSyncProgress, interruption: Interruption,
+): ReturnType<typeof setInterval> {
+  const { consumer, startedAfter, messages } = pass;
+  let suspectedAt: number | undefined;
+  const timer = setInterval(() => {
+    void consumer.info().then((info) => {
+      // A consumer that starts by time counts the messages before its start as delivered.
+      const ahead = info.delivered.stream_seq > Math.max(progress.lastSeq, startedAfter);
+      if (!ahead) {
+        suspectedAt = undefined;
+        return;
+      }
+      if (suspectedAt !== progress.lastSeq) {
+        suspectedAt = progress.lastSeq;
+        return;
+      }
+      context.metrics.taken.inc();
+      context.logger.error({ delivered: info.delivered.stream_seq, applied: progress.lastSeq },
+        'ban events were delivered from this sync\'s consumer to someone else (another client with this service\'s NATS user?); consuming them again');
+      interruption.resumeAtOnce = true;
+      messages.stop();
+    }, (err: unknown) => context.logger.debug({ err: (err as Error).message }, 'ban sync consumer info failed'));
+  }, context.checkIntervalMs);
+  timer.unref();
+  return timer;
 }
 
 /** Applies each event as it comes, keeping the position, the lag and whether the sync has caught up. */
