@@ -334,13 +334,25 @@ describe('BanList: revoked sessions', () => {
     expect(bans.isRevoked('user-1', T0 + 9_000)).toBe(true);
   });
 
-  it('lives a window after notBefore (or after the later of the ban and the revocation), then goes', () => {
+  it('holds revocations apart from bans: a flood of users signing out everywhere never pushes a ban out', () => {
+    const early: string[] = [];
+    const { bans } = frozenBanList({ max: 3, onEarlyEviction: (userId) => early.push(userId) });
+    bans.ban({ userId: 'banned', bannedAt: new Date(T0), version: 1 });
+    for (let i = 0; i < 10; i++) bans.revokeSessions({ userId: `flooder-${i}`, notBefore: new Date(T0 + i) });
+    expect(bans.isBanned('banned', T0)).toBe(true);
+    // The revocations push one another out (each logged and counted), never the ban.
+    expect(early).toEqual(Array.from({ length: 7 }, (_, i) => `flooder-${i}`));
+    expect(bans.size).toBe(4);
+  });
+
+  it('lives a window after notBefore, apart from a ban of the same user, then goes', () => {
     const { bans, clock } = frozenBanList();
     bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
     bans.revokeSessions({ userId: 'user-1', notBefore: new Date(T0 + 60_000) });
     clock.nowMs = T0 + WINDOW_MS + 30_000;
     expect(bans.isRevoked('user-1', T0)).toBe(true);
-    expect(bans.isBanned('user-1', T0)).toBe(true);
+    // The ban's own window is over: every token from before it has expired.
+    expect(bans.isBanned('user-1', T0)).toBe(false);
     clock.nowMs = T0 + 60_000 + WINDOW_MS - 1;
     expect(bans.isRevoked('user-1', T0)).toBe(true);
     clock.nowMs = T0 + 60_000 + WINDOW_MS + 1;

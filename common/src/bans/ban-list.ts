@@ -2,11 +2,9 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 
 interface BanEntry {
-  /** The latest `bannedAt` of any ban seen for this user (-Infinity: none): the list only ever gets stricter. */
+  /** The latest `bannedAt` of any ban seen for this user: the list only ever gets stricter. */
   bannedAtMs: number;
-  /** The latest `notBefore` of any revocation of the user's sessions seen (-Infinity: none). */
-  notBeforeMs: number;
-  /** When the entry may go: the latest expiry of any ban or revocation seen for this user. */
+  /** When the entry may go: the latest expiry of any ban seen for this user. */
   expiresAtMs: number;
   /** The highest version seen; it decides `isActive`, never who is refused. */
   version: number;
@@ -40,8 +38,12 @@ export interface BanListOptions {
   now?: () => number;
 }
 
-/** An instant as ISO-8601, or null for "never" (-Infinity). */
-const dateOrNull = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+interface RevocationEntry {
+  /** The latest `notBefore` of any revocation of the user's sessions seen. */
+  notBeforeMs: number;
+  /** When the entry may go: the latest expiry of any revocation seen for this user. */
+  expiresAtMs: number;
+}
 
 /** What applying an event did: `stale` means it changed nothing. */
 export type BanApplyResult = 'applied' | 'stale' | 'expired';
@@ -57,8 +59,10 @@ export type BanApplyResult = 'applied' | 'stale' | 'expired';
  * with it), never back; an unban changes neither, since tokens from before the ban must stay
  * refused and tokens from after the unban pass anyway. Versions only decide `isActive`, for views.
  * A revocation of the user's sessions works the same way with its `notBefore` (the latest one
- * counts; nothing undoes it), and is answered 401 rather than 403. User ids are compared in their
- * canonical lower-case form.
+ * counts; nothing undoes it), and is answered 401 rather than 403. Revocations are held apart from
+ * bans, each in a list of `max` entries: any user can end their own sessions as often as they
+ * sign in, and none of that may push a ban out. User ids are compared in their canonical
+ * lower-case form.
  *
  * @example
  * const bans = new BanList({ max: 100_000, windowMs: ttlMs + skewMs, logger });
@@ -66,7 +70,8 @@ export type BanApplyResult = 'applied' | 'stale' | 'expired';
  * bans.isBanned(userId, tokenIatMs); // true for tokens issued at or before the ban
  */
 export class BanList implements BanChecker {
-  readonly #cache: LRUCache<string, BanEntry>;
+  readonly #bans: LRUCache<string, BanEntry>;
+  readonly #revocations: LRUCache<string, RevocationEntry>;
   readonly #windowMs: number;
   readonly #now: () => number;
 
@@ -77,7 +82,7 @@ export class BanList implements BanChecker {
     this.#windowMs = options.windowMs;
     const now = options.now ?? Date.now;
     this.#now = now;
-    this.#cache = new LRUCache<string, BanEntry>({
+    const cache = <E extends { expiresAtMs: number }>(what: string, fields: (entry: E) => Record<string, string>) => new LRUCache<string, E>({
       max: options.max,
       ttlAutopurge: false,
       perf: { now },
@@ -85,18 +90,20 @@ export class BanList implements BanChecker {
       dispose: (entry, userId, reason) => {
         if (reason !== 'evict') return;
         if (entry.expiresAtMs <= now()) return;
-        // Tokens issued before this ban are still valid and will now be let through.
-        logger.error({ userId, bannedAt: dateOrNull(entry.bannedAtMs), notBefore: dateOrNull(entry.notBeforeMs), max: options.max },
-          'ban list full: a live ban entry was evicted before its expiry (raise BAN_CACHE_MAX)');
+        // Tokens issued before this ban (or revocation) are still valid and will now be let through.
+        logger.error({ userId, ...fields(entry), max: options.max }, `ban list full: a live ${what} entry was evicted before its expiry (raise BAN_CACHE_MAX)`);
         onEarlyEviction?.(userId);
       },
     });
+    this.#bans = cache<BanEntry>('ban', (entry) => ({ bannedAt: new Date(entry.bannedAtMs).toISOString() }));
+    this.#revocations = cache<RevocationEntry>('revocation', (entry) => ({ notBefore: new Date(entry.notBeforeMs).toISOString() }));
   }
 
-  /** Live entries held (expired ones are cleared first). */
+  /** Live entries held, bans and revocations (expired ones are cleared first). */
   get size(): number {
-    this.#cache.purgeStale();
-    return this.#cache.size;
+    this.#bans.purgeStale();
+    this.#revocations.purgeStale();
+    return this.#bans.size + this.#revocations.size;
   }
 
   /**
@@ -111,18 +118,15 @@ export class BanList implements BanChecker {
     const expiresAtMs = Math.min(bannedAtMs, event.windowFrom?.getTime() ?? bannedAtMs) + this.#windowMs;
     const nowMs = this.#now();
     if (!(expiresAtMs > nowMs)) return 'expired';
-    // Reads do not touch recency, so the least recently used entry is the one set longest ago,
-    // which is the first to expire; expired ones are cleared before a live one could be pushed out.
-    const held = this.#cache.peek(userId);
+    const held = this.#bans.peek(userId);
     if (held === undefined) {
-      this.#set(userId, { bannedAtMs, notBeforeMs: Number.NEGATIVE_INFINITY, expiresAtMs, version: event.version, active: true }, nowMs);
+      setEntry(this.#bans, userId, { bannedAtMs, expiresAtMs, version: event.version, active: true }, nowMs);
       return 'applied';
     }
     const stricter = bannedAtMs > held.bannedAtMs || expiresAtMs > held.expiresAtMs;
     const newer = event.version > held.version;
     if (!stricter && !newer) return 'stale';
-    this.#set(userId, {
-      ...held,
+    setEntry(this.#bans, userId, {
       bannedAtMs: Math.max(bannedAtMs, held.bannedAtMs),
       expiresAtMs: Math.max(expiresAtMs, held.expiresAtMs),
       version: Math.max(event.version, held.version),
@@ -143,14 +147,13 @@ export class BanList implements BanChecker {
     const expiresAtMs = Math.min(notBeforeMs, event.windowFrom?.getTime() ?? notBeforeMs) + this.#windowMs;
     const nowMs = this.#now();
     if (!(expiresAtMs > nowMs)) return 'expired';
-    const held = this.#cache.peek(userId);
+    const held = this.#revocations.peek(userId);
     if (held === undefined) {
-      this.#set(userId, { bannedAtMs: Number.NEGATIVE_INFINITY, notBeforeMs, expiresAtMs, version: 0, active: false }, nowMs);
+      setEntry(this.#revocations, userId, { notBeforeMs, expiresAtMs }, nowMs);
       return 'applied';
     }
     if (!(notBeforeMs > held.notBeforeMs || expiresAtMs > held.expiresAtMs)) return 'stale';
-    this.#set(userId, {
-      ...held,
+    setEntry(this.#revocations, userId, {
       notBeforeMs: Math.max(notBeforeMs, held.notBeforeMs),
       expiresAtMs: Math.max(expiresAtMs, held.expiresAtMs),
     }, nowMs);
@@ -163,32 +166,37 @@ export class BanList implements BanChecker {
    */
   unban(event: { userId: string; unbannedAt: Date; version: number }): BanApplyResult {
     const userId = event.userId.toLowerCase();
-    const held = this.#cache.peek(userId);
+    const held = this.#bans.peek(userId);
     if (held === undefined) {
       return event.unbannedAt.getTime() + this.#windowMs > this.#now() ? 'stale' : 'expired';
     }
     if (event.version <= held.version) return 'stale';
-    this.#set(userId, { ...held, version: event.version, active: false }, this.#now());
+    setEntry(this.#bans, userId, { ...held, version: event.version, active: false }, this.#now());
     return 'applied';
   }
 
   isBanned(userId: string, tokenIssuedAtMs: number): boolean {
-    const entry = this.#cache.peek(userId.toLowerCase());
+    const entry = this.#bans.peek(userId.toLowerCase());
     return entry !== undefined && tokenIssuedAtMs <= entry.bannedAtMs;
   }
 
   isRevoked(userId: string, tokenIssuedAtMs: number): boolean {
-    const entry = this.#cache.peek(userId.toLowerCase());
+    const entry = this.#revocations.peek(userId.toLowerCase());
     return entry !== undefined && tokenIssuedAtMs <= entry.notBeforeMs;
   }
 
   /** True while the user's latest known event is a ban (for admin views and tests). */
   isActive(userId: string): boolean {
-    return this.#cache.peek(userId.toLowerCase())?.active === true;
+    return this.#bans.peek(userId.toLowerCase())?.active === true;
   }
+}
 
-  #set(userId: string, entry: BanEntry, nowMs: number): void {
-    if (this.#cache.size >= this.#cache.max && !this.#cache.has(userId)) this.#cache.purgeStale();
-    this.#cache.set(userId, entry, { ttl: entry.expiresAtMs - nowMs });
-  }
+/**
+ * Sets an entry until its expiry. Reads do not touch recency, so the least recently used entry is
+ * the one set longest ago, the first to expire; expired ones are cleared before a live one could
+ * be pushed out.
+ */
+function setEntry<E extends { expiresAtMs: number }>(cache: LRUCache<string, E>, userId: string, entry: E, nowMs: number): void {
+  if (cache.size >= cache.max && !cache.has(userId)) cache.purgeStale();
+  cache.set(userId, entry, { ttl: entry.expiresAtMs - nowMs });
 }
