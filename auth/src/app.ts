@@ -13,7 +13,7 @@ import { usersRouter } from './routes/users-router.js';
 export interface AuthDeps extends Pick<ServiceDeps<AuthConfig>, 'config' | 'db' | 'logger' | 'metrics' | 'nats' | 'banSync'> {
   relay: Pick<OutboxRelay, 'kick'>;
   hasher?: PasswordHasher;
-  /** The clock refresh tokens' lifetimes are judged by, in ms since the epoch; tests freeze it. */
+  /** A clock for refresh tokens' lifetimes, in ms since the epoch, for tests that freeze it; unset: the database's. */
   now?: () => number;
 }
 
@@ -40,8 +40,7 @@ export function createApp(deps: AuthDeps): Express {
     sessions: {
       absoluteTtlMs: config.refreshTokenTtlMs,
       idleTtlMs: config.refreshTokenIdleTtlMs,
-      reuseGraceMs: config.refreshReuseGraceMs,
-      now: deps.now ?? Date.now,
+      now: deps.now,
     },
     onEventCommitted,
   }));

@@ -21,8 +21,6 @@ export interface AuthConfig extends ServiceConfig {
   refreshTokenTtlMs: number;
   /** How long a session may go unused before its refresh token stops working (`REFRESH_TOKEN_IDLE_TTL`), in ms. */
   refreshTokenIdleTtlMs: number;
-  /** How soon after its rotation a refresh token presented again counts as the same client racing itself (`REFRESH_REUSE_GRACE`), in ms. */
-  refreshReuseGraceMs: number;
 }
 
 /** Reads and validates the auth service's settings (see the README's config table). */
@@ -48,11 +46,9 @@ export function loadConfig(env: Env): AuthConfig {
   if (refreshTokenIdleTtlMs > refreshTokenTtlMs) {
     throw new ConfigError('REFRESH_TOKEN_IDLE_TTL', `must not be longer than REFRESH_TOKEN_TTL (${refreshTokenTtlMs}ms), got ${refreshTokenIdleTtlMs}ms`);
   }
-  // Longer, and a thief who uses a stolen token soon after its owner did would go unnoticed for longer.
-  const refreshReuseGraceMs = read.durationMs('REFRESH_REUSE_GRACE', { default: '10s', maxMs: 60_000 });
   // A session that ends before its first access token would sign the user out without a word.
   if (refreshTokenIdleTtlMs <= service.accessTokenTtlMs) {
     throw new ConfigError('REFRESH_TOKEN_IDLE_TTL', `must be longer than ACCESS_TOKEN_TTL (${service.accessTokenTtlMs}ms), got ${refreshTokenIdleTtlMs}ms`);
   }
-  return { ...service, signingKey, adminEmails, refreshTokenTtlMs, refreshTokenIdleTtlMs, refreshReuseGraceMs, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute, authInFlightPerAddress };
+  return { ...service, signingKey, adminEmails, refreshTokenTtlMs, refreshTokenIdleTtlMs, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute, authInFlightPerAddress };
 }

@@ -47,7 +47,9 @@ export const MIGRATIONS: readonly string[] = [
      family_id uuid NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
      created_at timestamptz NOT NULL,
      idle_expires_at timestamptz NOT NULL,
-     rotated_at timestamptz
+     -- Set once the token is spent, with the hash of the token that replaced it.
+     rotated_at timestamptz,
+     replaced_by bytea
    );
    CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);`,
 ];

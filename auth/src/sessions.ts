@@ -2,20 +2,24 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Subjects } from '@ticketing/common/events';
 import type { Logger, Queryable } from '@ticketing/common/runtime';
 import { enqueueEvent, newEventId } from './outbox.js';
+import { databaseNow } from './users.js';
 
-/** How long sessions live, and the clock that judges it (tests freeze it). */
+/** How long sessions live, and the clock that judges it. */
 export interface SessionSettings {
   /** A family's absolute lifetime (`REFRESH_TOKEN_TTL`), in ms from its sign-in. */
   absoluteTtlMs: number;
   /** How long a refresh token may go unused (`REFRESH_TOKEN_IDLE_TTL`), in ms. */
   idleTtlMs: number;
   /**
-   * How long after a refresh token was rotated presenting it again counts as a race of the same
-   * client (two tabs refreshing at once) rather than theft (`REFRESH_REUSE_GRACE`), in ms.
+   * A clock in ms since the epoch, for tests that freeze it. Unset: the database's clock, which
+   * every auth replica shares, so that no replica's own clock lengthens a session.
    */
-  reuseGraceMs: number;
-  /** The clock, in ms since the epoch. */
-  now: () => number;
+  now?: () => number;
+}
+
+/** The time sessions are judged by: the test's clock, or the database's. */
+async function nowMs(tx: Queryable, settings: SessionSettings): Promise<number> {
+  return settings.now?.() ?? (await databaseNow(tx)).getTime();
 }
 
 /** A refresh token is 32 random bytes, base64url: 256 bits nobody can guess. */
@@ -36,26 +40,27 @@ export interface IssuedRefreshToken {
   expiresAt: Date;
 }
 
-async function insertToken(tx: Queryable, familyId: string, familyExpiresAtMs: number, settings: SessionSettings): Promise<IssuedRefreshToken> {
+async function insertToken(tx: Queryable, familyId: string, familyExpiresAtMs: number, atMs: number, settings: SessionSettings): Promise<IssuedRefreshToken & { hash: Buffer }> {
   const refreshToken = randomBytes(32).toString('base64url');
-  const nowMs = settings.now();
-  const expiresAt = new Date(Math.min(nowMs + settings.idleTtlMs, familyExpiresAtMs));
+  const hash = hashOf(refreshToken);
+  const expiresAt = new Date(Math.min(atMs + settings.idleTtlMs, familyExpiresAtMs));
   await tx.query(
     'INSERT INTO refresh_tokens (token_hash, family_id, created_at, idle_expires_at) VALUES ($1, $2, $3, $4)',
-    [hashOf(refreshToken), familyId, new Date(nowMs), expiresAt],
+    [hash, familyId, new Date(atMs), expiresAt],
   );
-  return { refreshToken, familyId, expiresAt };
+  return { refreshToken, familyId, expiresAt, hash };
 }
 
 /** Starts a session (a family of refresh tokens) for a user who just signed up or in. */
 export async function startSession(tx: Queryable, userId: string, settings: SessionSettings): Promise<IssuedRefreshToken> {
-  const nowMs = settings.now();
-  const familyExpiresAtMs = nowMs + settings.absoluteTtlMs;
+  const atMs = await nowMs(tx, settings);
+  const familyExpiresAtMs = atMs + settings.absoluteTtlMs;
   const { rows } = await tx.query<{ id: string }>(
     'INSERT INTO refresh_families (user_id, created_at, expires_at) VALUES ($1, $2, $3) RETURNING id',
-    [userId, new Date(nowMs), new Date(familyExpiresAtMs)],
+    [userId, new Date(atMs), new Date(familyExpiresAtMs)],
   );
-  return insertToken(tx, rows[0]!.id, familyExpiresAtMs, settings);
+  const { hash: _hash, ...issued } = await insertToken(tx, rows[0]!.id, familyExpiresAtMs, atMs, settings);
+  return issued;
 }
 
 /** The user a refresh token belongs to, read without locking (to lock the user first); `null` when unknown. */
@@ -67,49 +72,85 @@ export async function refreshTokenOwner(db: Queryable, token: string): Promise<s
   return rows[0]?.user_id ?? null;
 }
 
-/** What presenting a refresh token came to. */
-export type Rotation =
-  /** A new refresh token replaces it. */
-  | { kind: 'rotated'; issued: IssuedRefreshToken }
-  /** It was rotated a moment ago (within the grace): a new access token, but no new refresh token. */
-  | { kind: 'raced'; familyId: string }
-  /** It was rotated before: someone else has it. The family is revoked; the caller revokes the user's sessions. */
-  | { kind: 'reused'; familyId: string }
-  /** Unknown, expired (idle or absolute), revoked, or someone else's. */
-  | { kind: 'invalid' };
-
 interface TokenRow {
   family_id: string;
   user_id: string;
   idle_expires_at: Date;
   rotated_at: Date | null;
+  replaced_by: Buffer | null;
   family_expires_at: Date;
   revoked_at: Date | null;
+  revoked_reason: string | null;
 }
 
 /**
- * Rotates a refresh token of `userId`, whose row the caller has locked: checks the token and its
- * family, and replaces it. Locks the token and its family, so two presentations of one token are
- * judged one after the other.
+ * What a presented refresh token is, its row and its family's locked:
+ * - `current`: the newest of a live session;
+ * - `superseded`: replaced by a token nobody has used yet (its answer was lost, or two tabs
+ *   refreshed at once): the same client, most likely;
+ * - `reused`: replaced by a token that has been used: two parties hold the session;
+ * - `ended`: the session was revoked or has expired, or the token is unknown or not the user's.
  */
-export async function rotateRefreshToken(tx: Queryable, userId: string, token: string, settings: SessionSettings): Promise<Rotation> {
+type Standing =
+  | { kind: 'current' | 'superseded'; row: TokenRow; atMs: number }
+  | { kind: 'reused'; row: TokenRow }
+  | { kind: 'ended'; spentBeforeSignout: boolean };
+
+async function standingOf(tx: Queryable, userId: string | undefined, token: string, settings: SessionSettings): Promise<Standing> {
   const { rows } = await tx.query<TokenRow>(
-    `SELECT t.family_id, f.user_id, t.idle_expires_at, t.rotated_at, f.expires_at AS family_expires_at, f.revoked_at
+    `SELECT t.family_id, f.user_id, t.idle_expires_at, t.rotated_at, t.replaced_by, f.expires_at AS family_expires_at, f.revoked_at, f.revoked_reason
        FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
       WHERE t.token_hash = $1 FOR UPDATE OF t, f`,
     [hashOf(token)],
   );
   const row = rows[0];
-  const nowMs = settings.now();
-  if (row === undefined || row.user_id !== userId || row.revoked_at !== null) return { kind: 'invalid' };
-  if (nowMs >= row.family_expires_at.getTime() || nowMs >= row.idle_expires_at.getTime()) return { kind: 'invalid' };
-  if (row.rotated_at !== null) {
-    if (nowMs - row.rotated_at.getTime() <= settings.reuseGraceMs) return { kind: 'raced', familyId: row.family_id };
+  if (row === undefined || (userId !== undefined && row.user_id !== userId)) return { kind: 'ended', spentBeforeSignout: false };
+  if (row.revoked_at !== null) {
+    // A spent token of a session someone signed out: whoever signed out may have been a thief
+    // covering their tracks, so it counts as reuse.
+    return { kind: 'ended', spentBeforeSignout: row.rotated_at !== null && row.revoked_reason === 'signed out' };
+  }
+  const atMs = await nowMs(tx, settings);
+  if (atMs >= row.family_expires_at.getTime() || atMs >= row.idle_expires_at.getTime()) return { kind: 'ended', spentBeforeSignout: false };
+  if (row.rotated_at === null) return { kind: 'current', row, atMs };
+  const { rows: successors } = await tx.query<{ rotated_at: Date | null }>(
+    'SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [row.replaced_by],
+  );
+  return successors[0]?.rotated_at === null ? { kind: 'superseded', row, atMs } : { kind: 'reused', row };
+}
+
+/** What presenting a refresh token came to. */
+export type Rotation =
+  /** A new refresh token replaces it. */
+  | { kind: 'rotated'; issued: IssuedRefreshToken }
+  /** It had been replaced by a token that was used since: someone else has it. The family is revoked; the caller revokes the user's access tokens. */
+  | { kind: 'reused'; familyId: string }
+  /** Unknown, expired (idle or absolute), revoked, or someone else's; `reused` when it was spent before its session was signed out. */
+  | { kind: 'invalid'; reused: boolean };
+
+/**
+ * Rotates a refresh token of `userId`, whose row the caller has locked: checks the token and its
+ * family, and replaces it, locking the rows so that two presentations of one token are judged one
+ * after the other. A token replaced by one that nobody has used is replaced again (and so is its
+ * unused replacement, which then leads to the new one): a lost answer, or two tabs refreshing at
+ * once, is not theft. A token replaced by one that was used is: its family is revoked.
+ */
+export async function rotateRefreshToken(tx: Queryable, userId: string, token: string, settings: SessionSettings): Promise<Rotation> {
+  const standing = await standingOf(tx, userId, token, settings);
+  if (standing.kind === 'ended') return { kind: 'invalid', reused: standing.spentBeforeSignout };
+  const { row } = standing;
+  if (standing.kind === 'reused') {
     await revokeFamily(tx, row.family_id, 'reused');
     return { kind: 'reused', familyId: row.family_id };
   }
-  await tx.query('UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1', [hashOf(token), new Date(nowMs)]);
-  return { kind: 'rotated', issued: await insertToken(tx, row.family_id, row.family_expires_at.getTime(), settings) };
+  const next = await insertToken(tx, row.family_id, row.family_expires_at.getTime(), standing.atMs, settings);
+  // The token presented, and in a repeat its unused replacement, are spent and lead to the new one.
+  await tx.query(
+    'UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, $3), replaced_by = $2 WHERE token_hash = ANY($1)',
+    [standing.kind === 'superseded' ? [hashOf(token), row.replaced_by] : [hashOf(token)], next.hash, new Date(standing.atMs)],
+  );
+  const { hash: _hash, ...issued } = next;
+  return { kind: 'rotated', issued };
 }
 
 /** Ends one session: its family's refresh tokens stop working. */
@@ -117,13 +158,17 @@ export async function revokeFamily(tx: Queryable, familyId: string, reason: stri
   await tx.query('UPDATE refresh_families SET revoked_at = clock_timestamp(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [familyId, reason]);
 }
 
-/** Ends the session a refresh token belongs to, if it is the user's; nothing when it is unknown. */
-export async function revokeSessionOf(db: Queryable, token: string): Promise<void> {
-  await db.query(
-    `UPDATE refresh_families SET revoked_at = clock_timestamp(), revoked_reason = 'signed out'
-      WHERE revoked_at IS NULL AND id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
-    [hashOf(token)],
-  );
+/**
+ * Signing out with a refresh token: ends its session, and resolves `ended`; `reused` when the
+ * token had been replaced by one that was used since (the session is revoked as stolen, and the
+ * caller revokes the user's access tokens); `unknown` for a token that ends nothing.
+ */
+export async function endSessionOf(tx: Queryable, token: string, settings: SessionSettings): Promise<{ kind: 'ended' | 'reused'; userId: string } | { kind: 'unknown' }> {
+  const standing = await standingOf(tx, undefined, token, settings);
+  if (standing.kind === 'ended') return { kind: 'unknown' };
+  const reused = standing.kind === 'reused';
+  await revokeFamily(tx, standing.row.family_id, reused ? 'reused' : 'signed out');
+  return { kind: reused ? 'reused' : 'ended', userId: standing.row.user_id };
 }
 
 /** Ends every refresh family of the user (a ban; signing out everywhere does more, see `revokeAllSessions`). */

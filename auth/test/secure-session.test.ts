@@ -58,6 +58,18 @@ describe('in production, signup and signin need HTTPS', () => {
     expect(await countUsers(body.email)).toBe(1);
   });
 
+  it('names the refresh cookie __Host-refresh, Secure on /, so no sibling subdomain can plant one; refresh needs HTTPS too', async () => {
+    const body = { email: 'host-refresh@example.com', password: 'password1' };
+    const created = await overHttps(auth.app, '/api/users/signup', body);
+    const line = ((created.headers['set-cookie'] ?? []) as string[]).find((cookie) => cookie.startsWith('__Host-refresh='))!;
+    expect(line).toMatch(/^__Host-refresh=[A-Za-z0-9_-]{43}; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Lax$/);
+    const cookie = line.split(';')[0]!;
+    expect((await request(auth.app).post('/api/users/refresh').set('Cookie', cookie)).status).toBe(403);
+    // A plain `refresh` cookie is not this one.
+    expect((await request(auth.app).post('/api/users/refresh').set('X-Forwarded-Proto', 'https').set('Cookie', cookie.replace('__Host-refresh', 'refresh'))).status).toBe(401);
+    expect((await request(auth.app).post('/api/users/refresh').set('X-Forwarded-Proto', 'https').set('Cookie', cookie)).status).toBe(200);
+  });
+
   it('refuses a plain-HTTP signin with 403 and no cookie; the same signin over HTTPS gets 200 and a Secure cookie', async () => {
     const body = { email: 'plain-signin@example.com', password: 'password1' };
     await overHttps(auth.app, '/api/users/signup', body).expect(201);

@@ -17,8 +17,8 @@ export interface RefreshDeps {
 
 /** What presenting a refresh token came to, for the route to answer. */
 export type RefreshOutcome =
-  /** A fresh access token, and a fresh refresh token unless this was a race within the grace. */
-  | { kind: 'refreshed'; user: UserRecord; jwt: string; refresh?: IssuedRefreshToken }
+  /** A fresh access token and a fresh refresh token. */
+  | { kind: 'refreshed'; user: UserRecord; jwt: string; refresh: IssuedRefreshToken }
   | { kind: 'banned' }
   /** Unknown, malformed, expired, revoked, or reused (whose session, and every access token of the user, were just ended). */
   | { kind: 'invalid' };
@@ -26,32 +26,30 @@ export type RefreshOutcome =
 /**
  * Presents a refresh token: rotates it and signs a new access token, all under the user's row
  * lock (the lock a ban and a revocation take, so neither can slip between the check and the
- * token). A token presented again after it was rotated is taken as stolen: its family is revoked,
- * and so is every access token of the user (`auth.user.sessions-revoked`), since the thief may hold
- * one of that family; the user's other sessions refresh their access tokens and go on.
+ * token). A token presented again after the one that replaced it was used is taken as stolen: its
+ * family is revoked, and so is every access token of the user (`auth.user.sessions-revoked`), since
+ * the thief may hold one of that family; the user's other sessions refresh and go on. So is a
+ * spent token of a session that was signed out, which is how a thief would hide the theft.
  */
 export async function refreshSession(deps: RefreshDeps, token: unknown): Promise<RefreshOutcome> {
   if (!isRefreshTokenShaped(token)) return { kind: 'invalid' };
   // The user's row is locked before the token's, the order a ban takes them in.
   const owner = await refreshTokenOwner(deps.db, token);
   if (owner === null) return { kind: 'invalid' };
-  const outcome = await deps.db.transaction(async (tx): Promise<RefreshOutcome & { reused?: string }> => {
+  const outcome = await deps.db.transaction(async (tx): Promise<RefreshOutcome & { reused?: string | null }> => {
     const user = await findUserById(tx, owner, { lock: 'update' });
     if (user === null) return { kind: 'invalid' };
     if (user.bannedAt !== null) return { kind: 'banned' };
     const rotation = await rotateRefreshToken(tx, user.id, token, deps.sessions);
-    if (rotation.kind === 'invalid') return { kind: 'invalid' };
-    if (rotation.kind === 'reused') {
-      // The family is revoked already; the user's other sessions were not shown to anyone.
-      await revokeAccessTokens(tx, user.id);
-      return { kind: 'invalid', reused: rotation.familyId };
-    }
-    const jwt = await signAccessToken(tx, deps.signer, user);
-    return rotation.kind === 'rotated' ? { kind: 'refreshed', user, jwt, refresh: rotation.issued } : { kind: 'refreshed', user, jwt };
+    if (rotation.kind === 'rotated') return { kind: 'refreshed', user, jwt: await signAccessToken(tx, deps.signer, user), refresh: rotation.issued };
+    if (rotation.kind === 'invalid' && !rotation.reused) return { kind: 'invalid' };
+    // The family is revoked already; the user's other sessions were not shown to anyone.
+    await revokeAccessTokens(tx, user.id);
+    return { kind: 'invalid', reused: rotation.kind === 'reused' ? rotation.familyId : null };
   });
   if (outcome.reused !== undefined) {
     deps.logger.warn({ userId: owner, familyId: outcome.reused },
-      'refresh token presented again after it was rotated: suspected theft; that session and every access token of the user are revoked');
+      'refresh token presented again after its replacement was used: suspected theft; that session and every access token of the user are revoked');
     deps.onEventCommitted();
   }
   const { reused: _reused, ...answer } = outcome;

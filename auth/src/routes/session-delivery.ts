@@ -1,11 +1,16 @@
 import type { Request, Response } from 'express';
+import { HttpError } from '@ticketing/common/http';
 import type { Queryable } from '@ticketing/common/runtime';
 import type { TokenSigner } from '@ticketing/common/tokens';
 import type { IssuedRefreshToken } from '../sessions.js';
 import { databaseNow, toPublicUser, type UserRecord } from '../users.js';
 
-/** The cookie that carries the refresh token. */
-export const REFRESH_COOKIE = 'refresh';
+/**
+ * The cookie that carries the refresh token: `refresh`, or in production `__Host-refresh`, a name
+ * browsers accept only from this host, Secure, on the path `/`, so that no sibling subdomain can
+ * plant one.
+ */
+export const refreshCookieName = (production: boolean): string => (production ? '__Host-refresh' : 'refresh');
 
 /**
  * The request header with which a client that is not a browser asks for its tokens in the response
@@ -18,24 +23,32 @@ export function wantsTokensInBody(req: Request): boolean {
   return req.get(TOKEN_DELIVERY_HEADER)?.trim().toLowerCase() === 'body';
 }
 
-/** The value of the `refresh` cookie, or undefined (also when the header is malformed). */
-export function refreshCookieOf(req: Request): string | undefined {
-  const header = req.headers.cookie;
-  if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
-    const [name, ...value] = part.split('=');
-    if (name?.trim() !== REFRESH_COOKIE) continue;
+/** The values of the cookies named `name` in the request, in order; one that cannot be decoded is `null`. */
+function cookieValues(req: Request, name: string): (string | null)[] {
+  const values: (string | null)[] = [];
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at === -1 || part.slice(0, at).trim() !== name) continue;
     try {
-      return decodeURIComponent(value.join('=').trim());
+      values.push(decodeURIComponent(part.slice(at + 1).trim()));
     } catch {
-      return undefined;
+      values.push(null);
     }
   }
-  return undefined;
+  return values;
 }
 
-/** The most a signing waits for the database's clock to pass a revocation's second, in ms. */
-const MAX_SIGNING_WAIT_MS = 2_500;
+/** The refresh cookie's value: the first that can be decoded, or undefined. */
+export function refreshCookieOf(req: Request, options: Delivery): string | undefined {
+  return cookieValues(req, refreshCookieName(options.production)).find((value) => value !== null) ?? undefined;
+}
+
+/**
+ * The most a signing waits for the database's clock to pass a revocation's second, in ms. Under a
+ * second is all a sound clock needs; more means the revocation is dated ahead of the clock (a
+ * database clock stepped back), and the request is answered 503 rather than hold the user's row.
+ */
+const MAX_SIGNING_WAIT_MS = 1_500;
 
 /**
  * An access token for `user`, whose row the caller has locked, dated by the database's clock (the
@@ -50,8 +63,10 @@ export async function signAccessToken(tx: Queryable, signer: TokenSigner, user: 
     const issuedAtMs = (await databaseNow(tx)).getTime();
     const tooEarly = revokedMs !== undefined && Math.floor(issuedAtMs / 1000) * 1000 <= revokedMs;
     if (!tooEarly) return signer.sign(user, { issuedAtMs });
-    if (Date.now() > deadline) throw new Error('the database clock did not pass the last revocation of the user\'s sessions');
     const waitMs = Math.floor(revokedMs / 1000) * 1000 + 1_000 - issuedAtMs;
+    if (Date.now() + waitMs > deadline) {
+      throw new HttpError('SERVICE_UNAVAILABLE', { message: 'Try again in a moment', cause: new Error('the user\'s last revocation is dated ahead of the database clock') });
+    }
     await new Promise((resolve) => { setTimeout(resolve, Math.max(waitMs, 1)); });
   }
 }
@@ -70,7 +85,7 @@ export function timesOf(jwt: string): { iat: number; exp: number } {
 export function setSessionCookies(req: Request, res: Response, options: Delivery & { jwt: string; refresh?: IssuedRefreshToken }): void {
   req.session = { jwt: options.jwt };
   if (options.refresh !== undefined) {
-    res.cookie(REFRESH_COOKIE, options.refresh.refreshToken, { ...refreshCookieFlags(options), expires: options.refresh.expiresAt });
+    res.cookie(refreshCookieName(options.production), options.refresh.refreshToken, { ...refreshCookieFlags(options), expires: options.refresh.expiresAt });
   }
 }
 
@@ -100,10 +115,10 @@ export function deliverTokens(
   });
 }
 
-/** Removes both cookies (signed out, banned, or a refresh token that no longer works). */
+/** Removes both cookies (signed out, banned, or a refresh token that no longer works), a refresh cookie that cannot be read too. */
 export function clearSessionCookies(req: Request, res: Response, options: Delivery): void {
   req.session = null;
-  if (refreshCookieOf(req) !== undefined) res.clearCookie(REFRESH_COOKIE, refreshCookieFlags(options));
+  if (cookieValues(req, refreshCookieName(options.production)).length > 0) res.clearCookie(refreshCookieName(options.production), refreshCookieFlags(options));
 }
 
 /**

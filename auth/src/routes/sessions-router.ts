@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { HttpError, requireAuth, signedInUser, UserBannedError, validated, validateRequest } from '@ticketing/common/http';
-import { revokeAllSessions, revokeSessionOf, startSession } from '../sessions.js';
+import { endSessionOf, isRefreshTokenShaped, refreshTokenOwner, revokeAccessTokens, revokeAllSessions, startSession } from '../sessions.js';
 import { findUserById, isSessionRevoked, setPasswordHash } from '../users.js';
 import type { InFlightPerAddress } from './in-flight-per-address.js';
 import type { RateLimits } from './rate-limits.js';
@@ -40,7 +40,7 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
   const router = Router();
 
   router.post('/api/users/refresh', ...httpsOnly, async (req, res) => {
-    let token: unknown = refreshCookieOf(req);
+    let token: unknown = refreshCookieOf(req, delivery);
     if (wantsTokensInBody(req)) token = validated(refreshBody, req.body).refreshToken;
     const outcome = await refreshSession(deps, token);
     if (outcome.kind !== 'refreshed') {
@@ -51,11 +51,26 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
   });
 
   router.post('/api/users/signout', async (req, res) => {
-    const token = wantsTokensInBody(req) ? validated(signoutBody, req.body)?.refreshToken : refreshCookieOf(req);
-    if (token !== undefined) await revokeSessionOf(db, token);
+    const token = wantsTokensInBody(req) ? validated(signoutBody, req.body)?.refreshToken : refreshCookieOf(req, delivery);
+    if (isRefreshTokenShaped(token)) await endSession(token);
     clearSessionCookies(req, res, delivery);
     res.json({});
   });
+
+  /** Ends a refresh token's session; one replaced by a token that was used since ends as stolen, with the user's access tokens. */
+  async function endSession(token: string): Promise<void> {
+    const owner = await refreshTokenOwner(db, token);
+    if (owner === null) return;
+    const ended = await db.transaction(async (tx) => {
+      await findUserById(tx, owner, { lock: 'update' });
+      const outcome = await endSessionOf(tx, token, deps.sessions);
+      if (outcome.kind === 'reused') await revokeAccessTokens(tx, owner);
+      return outcome;
+    });
+    if (ended.kind !== 'reused') return;
+    deps.logger.warn({ userId: owner }, 'sign-out with a refresh token whose replacement was used: suspected theft; that session and every access token of the user are revoked');
+    deps.onEventCommitted();
+  }
 
   // Signed in with an access token that is still good: the user, not the session, is checked.
   const signedIn = [requireAuth({ bans: deps.bans }), async function checkedInDatabase(req, _res, next) {
@@ -91,6 +106,10 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
         const user = await findUserById(tx, id, { lock: 'update' });
         if (user === null) throw new HttpError('SESSION_REVOKED');
         if (user.bannedAt !== null) throw new UserBannedError();
+        // Another change got in since the current password was checked: it was checked against a password that is gone.
+        if (user.passwordHash !== stored.passwordHash) {
+          throw new HttpError('INVALID_CREDENTIALS', { items: [{ message: 'Invalid credentials', field: 'currentPassword' }] });
+        }
         await setPasswordHash(tx, id, passwordHash);
         const revokedAt = await revokeAllSessions(tx, id, 'password changed');
         const current = { ...user, passwordHash, sessionsRevokedAt: revokedAt };

@@ -45,6 +45,11 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   const { db, hasher, signer } = deps;
   const delivery = { production: deps.production };
   const router = Router();
+  // Answers here carry tokens, or say who is signed in: no cache may keep them (RFC 6749 §5.1).
+  router.use('/api/users', (_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
   // First, so a refused request costs nothing: no hash, no user row, no rate-limit count.
   const httpsOnly: RequestHandler[] = deps.production ? [requireHttps({ logger: deps.logger })] : [];
   // Next, so a request refused for its address's requests in flight is not counted as an attempt.
@@ -107,12 +112,16 @@ export function usersRouter(deps: UsersRouterDeps): Router {
       res.json({ currentUser: { ...toPublicUser(user), iat: claims.iat, exp: claims.exp } });
       return;
     }
-    const refreshToken = refreshCookieOf(req);
-    // A secure cookie cannot be set over plain HTTP in production; API clients refresh explicitly.
-    const canRefresh = refreshToken !== undefined && !wantsTokensInBody(req) && (req.secure || !deps.production);
+    const refreshToken = refreshCookieOf(req, delivery);
+    // A secure cookie cannot be set over plain HTTP in production; API clients refresh explicitly;
+    // and a GET another site made the browser send (a link, a redirect) changes nothing: it would
+    // spend the refresh token on an answer the page cannot read, and the browser might never get.
+    const crossSite = req.get('sec-fetch-site')?.trim().toLowerCase() === 'cross-site';
+    const canRefresh = refreshToken !== undefined && !wantsTokensInBody(req) && (req.secure || !deps.production) && !crossSite;
     const outcome = canRefresh ? await refreshSession(deps, refreshToken) : { kind: 'invalid' as const };
     if (outcome.kind !== 'refreshed') {
-      if (claims !== undefined || refreshToken !== undefined) clearSessionCookies(req, res, delivery);
+      // Nor may another site sign the browser out by sending it here.
+      if ((claims !== undefined || refreshToken !== undefined) && !crossSite) clearSessionCookies(req, res, delivery);
       res.json({ currentUser: null });
       return;
     }
