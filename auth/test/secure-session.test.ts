@@ -61,7 +61,7 @@ describe('in production, signup and signin need HTTPS', () => {
   it('names the refresh cookie __Host-refresh, Secure on /, so no sibling subdomain can plant one; refresh needs HTTPS too', async () => {
     const body = { email: 'host-refresh@example.com', password: 'password1' };
     const created = await overHttps(auth.app, '/api/users/signup', body);
-    const line = ((created.headers['set-cookie'] ?? []) as string[]).find((cookie) => cookie.startsWith('__Host-refresh='))!;
+    const line = ((created.headers['set-cookie'] ?? []) as unknown as string[]).find((cookie) => cookie.startsWith('__Host-refresh='))!;
     expect(line).toMatch(/^__Host-refresh=[A-Za-z0-9_-]{43}; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Lax$/);
     const cookie = line.split(';')[0]!;
     expect((await request(auth.app).post('/api/users/refresh').set('Cookie', cookie)).status).toBe(403);
