@@ -115,7 +115,7 @@ export class BanList implements BanChecker {
   ban(event: { userId: string; bannedAt: Date; version: number; windowFrom?: Date }): BanApplyResult {
     const userId = event.userId.toLowerCase();
     const bannedAtMs = event.bannedAt.getTime();
-    const expiresAtMs = Math.min(bannedAtMs, event.windowFrom?.getTime() ?? bannedAtMs) + this.#windowMs;
+    const expiresAtMs = this.#expiryOf(bannedAtMs, event.windowFrom);
     const nowMs = this.#now();
     if (!(expiresAtMs > nowMs)) return 'expired';
     const held = this.#bans.peek(userId);
@@ -144,7 +144,7 @@ export class BanList implements BanChecker {
   revokeSessions(event: { userId: string; notBefore: Date; windowFrom?: Date }): BanApplyResult {
     const userId = event.userId.toLowerCase();
     const notBeforeMs = event.notBefore.getTime();
-    const expiresAtMs = Math.min(notBeforeMs, event.windowFrom?.getTime() ?? notBeforeMs) + this.#windowMs;
+    const expiresAtMs = this.#expiryOf(notBeforeMs, event.windowFrom);
     const nowMs = this.#now();
     if (!(expiresAtMs > nowMs)) return 'expired';
     const held = this.#revocations.peek(userId);
@@ -173,6 +173,11 @@ export class BanList implements BanChecker {
     if (event.version <= held.version) return 'stale';
     setEntry(this.#bans, userId, { ...held, version: event.version, active: false }, this.#now());
     return 'applied';
+  }
+
+  /** When an entry dated `atMs` may go: a window after it, or after `windowFrom` when that is earlier. */
+  #expiryOf(atMs: number, windowFrom: Date | undefined): number {
+    return Math.min(atMs, windowFrom?.getTime() ?? atMs) + this.#windowMs;
   }
 
   isBanned(userId: string, tokenIssuedAtMs: number): boolean {
