@@ -36,7 +36,6 @@ const hashOf = (token: string): Buffer => createHash('sha256').update(token, 'ut
 /** A fresh refresh token and when it stops working (its idle expiry, never after its family's). */
 export interface IssuedRefreshToken {
   refreshToken: string;
-  familyId: string;
   expiresAt: Date;
 }
 
@@ -48,7 +47,7 @@ async function insertToken(tx: Queryable, familyId: string, familyExpiresAtMs: n
     'INSERT INTO refresh_tokens (token_hash, family_id, created_at, idle_expires_at) VALUES ($1, $2, $3, $4)',
     [hash, familyId, new Date(atMs), expiresAt],
   );
-  return { refreshToken, familyId, expiresAt, hash };
+  return { refreshToken, expiresAt, hash };
 }
 
 /** Starts a session (a family of refresh tokens) for a user who just signed up or in. */
@@ -154,7 +153,7 @@ export async function rotateRefreshToken(tx: Queryable, userId: string, token: s
 }
 
 /** Ends one session: its family's refresh tokens stop working. */
-export async function revokeFamily(tx: Queryable, familyId: string, reason: string): Promise<void> {
+async function revokeFamily(tx: Queryable, familyId: string, reason: string): Promise<void> {
   await tx.query('UPDATE refresh_families SET revoked_at = clock_timestamp(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [familyId, reason]);
 }
 

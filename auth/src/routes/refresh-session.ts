@@ -36,7 +36,7 @@ export async function refreshSession(deps: RefreshDeps, token: unknown): Promise
   // The user's row is locked before the token's, the order a ban takes them in.
   const owner = await refreshTokenOwner(deps.db, token);
   if (owner === null) return { kind: 'invalid' };
-  const outcome = await deps.db.transaction(async (tx): Promise<RefreshOutcome & { reused?: string | null }> => {
+  const outcome = await deps.db.transaction(async (tx): Promise<RefreshOutcome & { reused?: { familyId?: string } }> => {
     const user = await findUserById(tx, owner, { lock: 'update' });
     if (user === null) return { kind: 'invalid' };
     if (user.bannedAt !== null) return { kind: 'banned' };
@@ -45,13 +45,18 @@ export async function refreshSession(deps: RefreshDeps, token: unknown): Promise
     if (rotation.kind === 'invalid' && !rotation.reused) return { kind: 'invalid' };
     // The family is revoked already; the user's other sessions were not shown to anyone.
     await revokeAccessTokens(tx, user.id);
-    return { kind: 'invalid', reused: rotation.kind === 'reused' ? rotation.familyId : null };
+    return { kind: 'invalid', reused: rotation.kind === 'reused' ? { familyId: rotation.familyId } : {} };
   });
-  if (outcome.reused !== undefined) {
-    deps.logger.warn({ userId: owner, familyId: outcome.reused },
-      'refresh token presented again after its replacement was used: suspected theft; that session and every access token of the user are revoked');
-    deps.onEventCommitted();
-  }
+  if (outcome.reused !== undefined) reportTheft(deps, { userId: owner, ...outcome.reused }, 'refresh token presented again after its replacement was used');
   const { reused: _reused, ...answer } = outcome;
   return answer;
+}
+
+/**
+ * After a transaction revoked a stolen session and the user's access tokens: logs the suspected
+ * theft (`what` says how it showed) and publishes the revocation without waiting.
+ */
+export function reportTheft(deps: Pick<RefreshDeps, 'logger' | 'onEventCommitted'>, session: { userId: string; familyId?: string }, what: string): void {
+  deps.logger.warn(session, `${what}: suspected theft; that session and every access token of the user are revoked`);
+  deps.onEventCommitted();
 }

@@ -5,7 +5,7 @@ import { endSessionOf, isRefreshTokenShaped, refreshTokenOwner, revokeAccessToke
 import { findUserById, isSessionRevoked, setPasswordHash } from '../users.js';
 import type { InFlightPerAddress } from './in-flight-per-address.js';
 import type { RateLimits } from './rate-limits.js';
-import { refreshSession } from './refresh-session.js';
+import { refreshSession, reportTheft } from './refresh-session.js';
 import { signupBody } from './schemas.js';
 import { clearSessionCookies, deliverTokens, refreshCookieOf, signAccessToken, wantsTokensInBody } from './session-delivery.js';
 import type { UsersRouterDeps } from './users-router.js';
@@ -67,9 +67,7 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
       if (outcome.kind === 'reused') await revokeAccessTokens(tx, owner);
       return outcome;
     });
-    if (ended.kind !== 'reused') return;
-    deps.logger.warn({ userId: owner }, 'sign-out with a refresh token whose replacement was used: suspected theft; that session and every access token of the user are revoked');
-    deps.onEventCommitted();
+    if (ended.kind === 'reused') reportTheft(deps, { userId: owner }, 'sign-out with a refresh token whose replacement was used');
   }
 
   // Signed in with an access token that is still good: the user, not the session, is checked.
