@@ -28,7 +28,7 @@ async function world(): Promise<World> {
   cleanups.push(() => testDb.drop());
   const db = await openDatabase({ url: testDb.url, dataDir: '', logger });
   cleanups.push(() => db.close());
-  await migrate(db, MIGRATIONS);
+  await migrate(db, { service: 'auth', migrations: MIGRATIONS });
   const nats = await startNatsServer();
   cleanups.push(() => nats.destroy());
   const fake = await startFakeJetStream(nats.url);
@@ -145,7 +145,7 @@ describe('an outbox relay waiting on NATS', () => {
     cleanups.push(() => fake.close());
     const db = await openDatabase({ url: undefined, dataDir: 'memory://', logger });
     cleanups.push(() => db.close());
-    await migrate(db, MIGRATIONS);
+    await migrate(db, { service: 'auth', migrations: MIGRATIONS });
     const ids = await enqueue(db, 3);
     relay({ db, nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 20_000, batchSize: 2 });
     await waitFor(() => fake.received.length === 1, { what: 'the relay to publish the first row' });

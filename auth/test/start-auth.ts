@@ -39,7 +39,7 @@ export async function startAuth(
     ...env,
   }));
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-  await migrate(db, MIGRATIONS);
+  await migrate(db, { service: 'auth', migrations: MIGRATIONS });
   const deps = await startTestServiceDeps({ config, logger, service: 'auth', manageStream: true });
   const relay = options.relay === false
     ? undefined

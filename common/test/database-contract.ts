@@ -29,8 +29,8 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('applies migrations in order, once each; a second run is a no-op', async () => {
-    await migrate(db, MIGRATIONS);
-    await migrate(db, MIGRATIONS);
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((row) => row.version)).toEqual([1, 2]);
     // The seeding migration ran once, not twice.
@@ -38,17 +38,44 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
     expect(notes.rows[0]!.n).toBe(1);
   });
 
+  it('keeps each service\'s history apart, so two services can share one database', async () => {
+    // Another service migrating first must not make this one skip its own first migration.
+    await migrate(db, { service: 'other', migrations: ['CREATE TABLE others (id int)'] });
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
+    await migrate(db, { service: 'other', migrations: ['CREATE TABLE others (id int)', 'CREATE TABLE others_too (id int)'] });
+    const { rows } = await db.query<{ service: string; version: number }>('SELECT service, version FROM schema_migrations ORDER BY service, version');
+    expect(rows).toEqual([{ service: 'notes', version: 1 }, { service: 'notes', version: 2 }, { service: 'other', version: 1 }, { service: 'other', version: 2 }]);
+    const tables = await db.query<{ name: string | null }>("SELECT to_regclass('tickets')::text AS name UNION ALL SELECT to_regclass('others_too')::text");
+    expect(tables.rows.map((row) => row.name)).toEqual(['tickets', 'others_too']);
+  });
+
+  it('takes a history kept by version alone as the first migrating service\'s own', async () => {
+    await db.exec('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    await db.exec(MIGRATIONS[0]!);
+    await db.exec('INSERT INTO schema_migrations (version) VALUES (1)');
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
+    await migrate(db, { service: 'other', migrations: ['CREATE TABLE others (id int)'] });
+    const { rows } = await db.query<{ service: string; version: number }>('SELECT service, version FROM schema_migrations ORDER BY service, version');
+    expect(rows).toEqual([{ service: 'notes', version: 1 }, { service: 'notes', version: 2 }, { service: 'other', version: 1 }]);
+  });
+
+  it('refuses a service name that is not lower-case letters, digits and -', async () => {
+    for (const service of ['', 'Auth', "x'; DROP TABLE notes; --", 'a b']) {
+      await expect(migrate(db, { service, migrations: MIGRATIONS })).rejects.toThrow(/service must be lower-case/);
+    }
+  });
+
   it('applies only the migrations added since the last run', async () => {
-    await migrate(db, MIGRATIONS);
-    await migrate(db, [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')"]);
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
+    await migrate(db, { service: 'notes', migrations: [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')"] });
     const { rows } = await db.query<{ body: string }>('SELECT body FROM notes ORDER BY id');
     expect(rows.map((row) => row.body)).toEqual(['seeded', 'third']);
   });
 
   it('rolls back a migration that fails, recording nothing', async () => {
-    await migrate(db, MIGRATIONS);
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
-    await expect(migrate(db, [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')", 'CREATE TABLE half_done (id int)', 'NOT SQL'])).rejects.toThrow();
+    await expect(migrate(db, { service: 'notes', migrations: [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')", 'CREATE TABLE half_done (id int)', 'NOT SQL'] })).rejects.toThrow();
     const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
     expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
     const table = await db.query<{ name: string | null }>("SELECT to_regclass('half_done')::text AS name");
@@ -56,14 +83,14 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('runs parameterised queries', async () => {
-    await migrate(db, MIGRATIONS);
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']);
     const { rows } = await db.query<{ title: string }>('SELECT title FROM tickets WHERE title = $1', ['concert']);
     expect(rows).toEqual([{ title: 'concert' }]);
   });
 
   it('commits a transaction that resolves, returning its value', async () => {
-    await migrate(db, MIGRATIONS);
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     const id = await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: number }>('INSERT INTO tickets (title) VALUES ($1) RETURNING id', ['opera']);
       return rows[0]!.id;
@@ -73,7 +100,7 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('rolls back a transaction that throws, and rethrows its error', async () => {
-    await migrate(db, MIGRATIONS);
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     const failure = new Error('boom');
     await expect(db.transaction(async (tx) => {
       await tx.query('INSERT INTO tickets (title) VALUES ($1)', ['ballet']);
@@ -87,7 +114,7 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('rolls back a transaction whose statement fails, and the database stays usable', async () => {
-    await migrate(db, MIGRATIONS);
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']);
     await expect(db.transaction(async (tx) => {
       await tx.query('INSERT INTO tickets (title) VALUES ($1)', ['circus']);
@@ -98,7 +125,7 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   });
 
   it('passes a bad statement through as itself, not as a 503', async () => {
-    await migrate(db, MIGRATIONS);
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']);
     const err: unknown = await db.query('INSERT INTO tickets (title) VALUES ($1)', ['concert']).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: '23505' });

@@ -22,7 +22,7 @@ describe('openDatabase on PostgreSQL', () => {
     const replicas = await Promise.all([1, 2, 3].map(() => openDatabase({ url: testDb.url, dataDir: '', logger })));
     try {
       const migrations = [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')", "INSERT INTO notes (body) VALUES ('once')"];
-      await Promise.all(replicas.map((replica) => migrate(replica, migrations)));
+      await Promise.all(replicas.map((replica) => migrate(replica, { service: 'notes', migrations })));
       const { rows } = await replicas[0]!.query<{ n: number }>("SELECT count(*)::int AS n FROM notes WHERE body = 'once'");
       expect(rows[0]!.n).toBe(1);
     } finally {

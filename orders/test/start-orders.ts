@@ -30,7 +30,7 @@ export async function startOrders(
   }));
   const logger = options.logger ?? silentLogger();
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-  await migrate(db, MIGRATIONS);
+  await migrate(db, { service: 'orders', migrations: MIGRATIONS });
   // Auth makes the stream; orders only waits for it.
   await createAuthStream(config.natsUrl);
   const deps = await startTestServiceDeps({ config, logger, service: 'orders' });

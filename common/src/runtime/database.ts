@@ -141,24 +141,48 @@ export async function openDatabase(options: { url: string | undefined; dataDir: 
   return db;
 }
 
+/** A service's name as its migration history is kept under: lower-case letters, digits and `-`. */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
 /**
- * Brings the schema up to date: applies, in order and once each, the migrations not yet recorded in
- * `schema_migrations`. Safe when several replicas start at once (an advisory lock serialises them).
+ * Brings `service`'s schema up to date: applies, in order and once each, the migrations not yet
+ * recorded for it in `schema_migrations`, which keeps each service's history apart, so services may
+ * share one database. Safe when several replicas start at once (an advisory lock serialises them).
+ * A `schema_migrations` from before histories were kept apart (no `service` column) is taken to be
+ * the history of the first service that migrates after the upgrade.
  *
  * @example
- * await migrate(db, ['CREATE TABLE orders (...)', 'ALTER TABLE orders ADD COLUMN ...']);
+ * await migrate(db, { service: 'orders', migrations: ['CREATE TABLE orders (...)', 'ALTER TABLE orders ADD COLUMN ...'] });
  */
-export async function migrate(db: Database, migrations: readonly string[]): Promise<void> {
+export async function migrate(db: Database, options: { service: string; migrations: readonly string[] }): Promise<void> {
+  const { service, migrations } = options;
+  if (!SERVICE_NAME.test(service)) throw new TypeError(`migrate: service must be lower-case letters, digits and "-", got ${JSON.stringify(service)}`);
   await db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))");
-    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      service text NOT NULL, version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (service, version))`);
+    await adoptSingleServiceHistory(tx, service);
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations WHERE service = $1', [service]);
     const applied = new Set(rows.map((row) => row.version));
     for (const [index, sql] of migrations.entries()) {
       const version = index + 1;
       if (applied.has(version)) continue;
       await tx.exec(sql);
-      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+      await tx.query('INSERT INTO schema_migrations (service, version) VALUES ($1, $2)', [service, version]);
     }
   });
+}
+
+/** Turns a history kept by version alone (one service per database) into `service`'s. */
+async function adoptSingleServiceHistory(tx: Queryable, service: string): Promise<void> {
+  const { rows } = await tx.query(
+    `SELECT 1 FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = 'schema_migrations' AND column_name = 'service'`,
+  );
+  if (rows.length > 0) return;
+  // The name was checked against SERVICE_NAME, so it can stand in the statement as a literal.
+  await tx.exec(`ALTER TABLE schema_migrations ADD COLUMN service text NOT NULL DEFAULT '${service}';
+    ALTER TABLE schema_migrations ALTER COLUMN service DROP DEFAULT;
+    ALTER TABLE schema_migrations DROP CONSTRAINT schema_migrations_pkey;
+    ALTER TABLE schema_migrations ADD PRIMARY KEY (service, version);`);
 }

@@ -78,7 +78,7 @@ function readConfig<C extends ServiceConfig>(options: CommonOptions<C>): C {
 async function openServiceDatabase(service: string, config: ServiceConfig, migrations: readonly string[], logger: Logger): Promise<Database> {
   try {
     const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-    await migrate(db, migrations);
+    await migrate(db, { service, migrations });
     logger.info({ database: db.kind }, 'database ready');
     return db;
   } catch (err) {
