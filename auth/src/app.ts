@@ -44,7 +44,7 @@ export function createApp(deps: AuthDeps): Express {
     },
     onEventCommitted,
   }));
-  routes.use(adminRouter({ db, bans: banSync.bans, onEventCommitted }));
+  routes.use(adminRouter({ db, bans: banSync.bans, logger, onEventCommitted }));
   return createServiceApp({
     production: config.production, trustProxy: config.trustProxy, logger, metrics, verifier, readiness: serviceReadiness(deps), allowedOrigins: config.allowedOrigins, routes,
   });

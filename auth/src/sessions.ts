@@ -180,24 +180,31 @@ export async function revokeRefreshFamilies(tx: Queryable, userId: string, reaso
  * database's clock under the user's row lock (held `FOR UPDATE` by the caller, as a ban's is), and
  * queues `auth.user.sessions-revoked` in the same transaction, so every service refuses the user's
  * tokens issued at or before it. Refresh tokens are the caller's to end (see `revokeAllSessions`).
- * Resolves with that instant.
+ * Resolves with that instant and the event's id.
  */
-export async function revokeAccessTokens(tx: Queryable, userId: string): Promise<Date> {
+export async function revokeAccessTokens(tx: Queryable, userId: string): Promise<Revocation> {
   const { rows } = await tx.query<{ id: string; sessions_revoked_at: Date; sessions_version: number }>(
     `UPDATE users SET sessions_revoked_at = clock_timestamp(), sessions_version = sessions_version + 1
       WHERE id = $1 RETURNING id, sessions_revoked_at, sessions_version`,
     [userId],
   );
   const row = rows[0]!;
+  const eventId = newEventId();
   await enqueueEvent(tx, {
     subject: Subjects.SessionsRevoked,
-    payload: { id: newEventId(), userId: row.id, notBefore: row.sessions_revoked_at.toISOString(), version: row.sessions_version },
+    payload: { id: eventId, userId: row.id, notBefore: row.sessions_revoked_at.toISOString(), version: row.sessions_version },
   });
-  return row.sessions_revoked_at;
+  return { notBefore: row.sessions_revoked_at, eventId };
+}
+
+/** A revocation of a user's access tokens: every token issued at or before `notBefore`, announced by event `eventId`. */
+export interface Revocation {
+  notBefore: Date;
+  eventId: string;
 }
 
 /** Ends every session of the user: all their refresh families and all their access tokens (see `revokeAccessTokens`). */
-export async function revokeAllSessions(tx: Queryable, userId: string, reason: string): Promise<Date> {
+export async function revokeAllSessions(tx: Queryable, userId: string, reason: string): Promise<Revocation> {
   await revokeRefreshFamilies(tx, userId, reason);
   return revokeAccessTokens(tx, userId);
 }

@@ -180,6 +180,21 @@ describe('startBanSync: live events', () => {
     expect(await metricValue(registry, 'ban_events_applied_total', { subject: Subjects.UserUnbanned, result: 'applied' })).toBe(1);
   });
 
+  it('writes an audit line at info for each live event, with its id, and replayed ones at debug', async () => {
+    const replayed = newUser('audit-replayed');
+    await publishBan(banEvent(replayed, { bannedAtMs: Date.now() }));
+    const { sync, bans, lines } = startSync();
+    await sync.ready;
+    const live = banEvent(newUser('audit-live'), { bannedAtMs: Date.now() });
+    await publishBan(live);
+    await waitFor(() => bans.isActive(live.userId), { timeoutMs: 5_000, what: 'the live ban' });
+    const audits = lines().filter((line) => line.audit === 'ban.received');
+    expect(audits.find((line) => line.userId === replayed)).toMatchObject({ level: 20 });
+    expect(audits.find((line) => line.userId === live.userId)).toMatchObject({
+      level: 30, eventId: live.id, bannedAt: live.bannedAt, result: 'applied', msg: `${Subjects.UserBanned} applied`,
+    });
+  });
+
   it('skips and counts a malformed event, and applies the ones after it', async () => {
     const first = newUser('first');
     const after = newUser('after');

@@ -102,6 +102,14 @@ describe('loadServiceConfig', () => {
     expect(config.natsUrl).toBe('tls://nats:4222');
   });
 
+  it('reads LOG_FORMAT (json or pretty; unset leaves the choice to the terminal), and refuses pretty in production', () => {
+    expect(load({ JWT_KEY: KEY_32 }).logFormat).toBeUndefined();
+    expect(load({ JWT_KEY: KEY_32, LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(load({ JWT_KEY: KEY_32, LOG_FORMAT: 'json', NODE_ENV: 'production' }).logFormat).toBe('json');
+    configError('LOG_FORMAT', () => load({ JWT_KEY: KEY_32, LOG_FORMAT: 'fancy' }));
+    expect(configError('LOG_FORMAT', () => load({ JWT_KEY: KEY_32, LOG_FORMAT: 'pretty', NODE_ENV: 'production' })).message).toMatch(/must be json in production/);
+  });
+
   it('is production only for NODE_ENV=production', () => {
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'development' }).production).toBe(false);
     expect(load({ JWT_KEY: KEY_32, NODE_ENV: 'test' }).production).toBe(false);

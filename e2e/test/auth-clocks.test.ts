@@ -63,7 +63,7 @@ function listeningTime(service: ServiceProcess): number {
   for (const line of service.output().split('\n')) {
     try {
       const entry = JSON.parse(line) as { msg?: unknown; time?: unknown };
-      if (entry.msg === 'listening' && typeof entry.time === 'number') return entry.time;
+      if (entry.msg === 'listening' && typeof entry.time === 'string') return Date.parse(entry.time);
     } catch {
       // not a JSON log line
     }

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { BanChecker } from '@ticketing/common/bans';
 import { Subjects } from '@ticketing/common/events';
 import { ForbiddenError, HttpError, NotFoundError, requireAuth, requireRole, signedInUser, UserBannedError, uuidParam, validateRequest } from '@ticketing/common/http';
-import type { Database } from '@ticketing/common/runtime';
+import type { Database, Logger } from '@ticketing/common/runtime';
 import { enqueueEvent, newEventId } from '../outbox.js';
 import { revokeRefreshFamilies } from '../sessions.js';
+import { audit } from './audit.js';
 import { findUserById, isSessionRevoked, listUsers, setBan, toAdminView } from '../users.js';
 
 /**
@@ -36,6 +37,7 @@ const listQuery = z.object({
 export interface AdminRouterDeps {
   db: Database;
   bans: BanChecker;
+  logger: Logger;
   /** Called after a ban or unban commits, to publish its event without waiting for it. */
   onEventCommitted: () => void;
 }
@@ -61,13 +63,16 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   });
 
   router.get('/api/admin/users', validateRequest({ query: listQuery }), async (req, res) => {
-    res.json((await listUsers(db, req.query)).map(toAdminView));
+    const users = await listUsers(db, req.query);
+    audit(res, deps.logger, 'admin.users_listed', { actorId: signedInUser(req).id, ...req.query, count: users.length }, 'admin listed users');
+    res.json(users.map(toAdminView));
   });
 
   router.post('/api/admin/users/:id/ban', validateRequest({ params: userParams, body: banBody }), async (req, res) => {
     const { id } = req.params;
     const { reason } = req.body;
     if (id === signedInUser(req).id) throw new ForbiddenError('Admins cannot ban themselves');
+    const eventId = newEventId();
     const { user, changed } = await db.transaction(async (tx) => {
       const current = await findUserById(tx, id, { lock: 'update' });
       if (current === null) throw new NotFoundError('User not found');
@@ -81,17 +86,24 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       await enqueueEvent(tx, {
         subject: Subjects.UserBanned,
         // The id as the database holds it, never as the request spelled it.
-        payload: { id: newEventId(), userId: banned.id, bannedAt: bannedAt.toISOString(), reason, version: banned.banVersion },
+        payload: { id: eventId, userId: banned.id, bannedAt: bannedAt.toISOString(), reason, version: banned.banVersion },
       });
       return { user: banned, changed: true };
     });
-    if (changed) deps.onEventCommitted();
+    const actorId = signedInUser(req).id;
+    if (changed) {
+      deps.onEventCommitted();
+      audit(res, deps.logger, 'user.banned', { actorId, userId: user.id, reason, eventId, bannedAt: user.bannedAt }, 'admin banned a user');
+    } else {
+      audit(res, deps.logger, 'user.ban_unchanged', { actorId, userId: user.id, reason }, 'admin banned a user who was banned already; nothing changed');
+    }
     res.json(toAdminView(user));
   });
 
   router.post('/api/admin/users/:id/unban', validateRequest({ params: userParams }), async (req, res) => {
     const { id } = req.params;
     if (id === signedInUser(req).id) throw new ForbiddenError('Admins cannot unban themselves');
+    const eventId = newEventId();
     const { user, changed } = await db.transaction(async (tx) => {
       const current = await findUserById(tx, id, { lock: 'update' });
       if (current === null) throw new NotFoundError('User not found');
@@ -99,11 +111,17 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       const { user: unbanned, at: unbannedAt } = await setBan(tx, id, null);
       await enqueueEvent(tx, {
         subject: Subjects.UserUnbanned,
-        payload: { id: newEventId(), userId: unbanned.id, unbannedAt: unbannedAt.toISOString(), version: unbanned.banVersion },
+        payload: { id: eventId, userId: unbanned.id, unbannedAt: unbannedAt.toISOString(), version: unbanned.banVersion },
       });
       return { user: unbanned, changed: true };
     });
-    if (changed) deps.onEventCommitted();
+    const actorId = signedInUser(req).id;
+    if (changed) {
+      deps.onEventCommitted();
+      audit(res, deps.logger, 'user.unbanned', { actorId, userId: user.id, eventId }, 'admin unbanned a user');
+    } else {
+      audit(res, deps.logger, 'user.unban_unchanged', { actorId, userId: user.id }, 'admin unbanned a user who was not banned; nothing changed');
+    }
     res.json(toAdminView(user));
   });
 

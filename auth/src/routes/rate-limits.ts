@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { rateLimit, type Options } from 'express-rate-limit';
 import { HttpError } from '@ticketing/common/http';
 import type { Logger } from '@ticketing/common/runtime';
+import { audit } from './audit.js';
 import { clientAddressKey } from './client-address.js';
 
 /** Every limit counts in fixed one-minute windows. */
@@ -76,7 +77,10 @@ export function rateLimits(options: RateLimitsOptions): RateLimits {
     windowMs: WINDOW_MS,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: (_req, _res, next) => next(new HttpError('TOO_MANY_REQUESTS')),
+    handler: (req, res, next, used) => {
+      audit(res, logger, 'rate_limited', { limiter: used.identifier, address: clientAddressKey(req) }, 'too many attempts; refused with 429');
+      next(new HttpError('TOO_MANY_REQUESTS'));
+    },
     // With skipSuccessfulRequests, only the caller's failures count: a 503 (auth busy or its
     // database down) is not a wrong guess, and must not use up an innocent user's attempts.
     requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode >= 500,

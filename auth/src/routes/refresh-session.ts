@@ -36,7 +36,7 @@ export async function refreshSession(deps: RefreshDeps, token: unknown): Promise
   // The user's row is locked before the token's, the order a ban takes them in.
   const owner = await refreshTokenOwner(deps.db, token);
   if (owner === null) return { kind: 'invalid' };
-  const outcome = await deps.db.transaction(async (tx): Promise<RefreshOutcome & { reused?: { familyId?: string } }> => {
+  const outcome = await deps.db.transaction(async (tx): Promise<RefreshOutcome & { reused?: { eventId: string; familyId?: string } }> => {
     const user = await findUserById(tx, owner, { lock: 'update' });
     if (user === null) return { kind: 'invalid' };
     if (user.bannedAt !== null) return { kind: 'banned' };
@@ -44,8 +44,8 @@ export async function refreshSession(deps: RefreshDeps, token: unknown): Promise
     if (rotation.kind === 'rotated') return { kind: 'refreshed', user, jwt: await signAccessToken(tx, deps.signer, user), refresh: rotation.issued };
     if (rotation.kind === 'invalid' && !rotation.reused) return { kind: 'invalid' };
     // The family is revoked already; the user's other sessions were not shown to anyone.
-    await revokeAccessTokens(tx, user.id);
-    return { kind: 'invalid', reused: rotation.kind === 'reused' ? { familyId: rotation.familyId } : {} };
+    const { eventId } = await revokeAccessTokens(tx, user.id);
+    return { kind: 'invalid', reused: { eventId, ...(rotation.kind === 'reused' ? { familyId: rotation.familyId } : {}) } };
   });
   if (outcome.reused !== undefined) reportTheft(deps, { userId: owner, ...outcome.reused }, 'refresh token presented again after its replacement was used');
   const { reused: _reused, ...answer } = outcome;
@@ -56,7 +56,9 @@ export async function refreshSession(deps: RefreshDeps, token: unknown): Promise
  * After a transaction revoked a stolen session and the user's access tokens: logs the suspected
  * theft (`what` says how it showed) and publishes the revocation without waiting.
  */
-export function reportTheft(deps: Pick<RefreshDeps, 'logger' | 'onEventCommitted'>, session: { userId: string; familyId?: string }, what: string): void {
-  deps.logger.warn(session, `${what}: suspected theft; that session and every access token of the user are revoked`);
+export function reportTheft(
+  deps: Pick<RefreshDeps, 'logger' | 'onEventCommitted'>, session: { userId: string; eventId: string; familyId?: string }, what: string,
+): void {
+  deps.logger.warn({ audit: 'session.theft_suspected', ...session }, `${what}: suspected theft; that session and every access token of the user are revoked`);
   deps.onEventCommitted();
 }

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { HttpError, requireAuth, signedInUser, UserBannedError, validated, validateRequest } from '@ticketing/common/http';
+import { audit } from './audit.js';
 import { endSessionOf, isRefreshTokenShaped, refreshTokenOwner, revokeAccessTokens, revokeAllSessions, startSession } from '../sessions.js';
 import { findUserById, isSessionRevoked, setPasswordHash } from '../users.js';
 import type { InFlightPerAddress } from './in-flight-per-address.js';
@@ -52,22 +53,23 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
 
   router.post('/api/users/signout', async (req, res) => {
     const token = wantsTokensInBody(req) ? validated(signoutBody, req.body)?.refreshToken : refreshCookieOf(req, delivery);
-    if (isRefreshTokenShaped(token)) await endSession(token);
+    const userId = isRefreshTokenShaped(token) ? await endSession(token) : null;
+    if (userId !== null) audit(res, deps.logger, 'session.signed_out', { userId }, 'signed out');
     clearSessionCookies(req, res, delivery);
     res.json({});
   });
 
   /** Ends a refresh token's session; one replaced by a token that was used since ends as stolen, with the user's access tokens. */
-  async function endSession(token: string): Promise<void> {
+  async function endSession(token: string): Promise<string | null> {
     const owner = await refreshTokenOwner(db, token);
-    if (owner === null) return;
-    const ended = await db.transaction(async (tx) => {
+    if (owner === null) return null;
+    const theft = await db.transaction(async (tx) => {
       await findUserById(tx, owner, { lock: 'update' });
       const outcome = await endSessionOf(tx, token, deps.sessions);
-      if (outcome.kind === 'reused') await revokeAccessTokens(tx, owner);
-      return outcome;
+      return outcome.kind === 'reused' ? revokeAccessTokens(tx, owner) : undefined;
     });
-    if (ended.kind === 'reused') reportTheft(deps, { userId: owner }, 'sign-out with a refresh token whose replacement was used');
+    if (theft !== undefined) reportTheft(deps, { userId: owner, eventId: theft.eventId }, 'sign-out with a refresh token whose replacement was used');
+    return owner;
   }
 
   // Signed in with an access token that is still good: the user, not the session, is checked.
@@ -80,11 +82,12 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
 
   router.post('/api/users/signout-all', ...signedIn, async (req, res) => {
     const { id } = signedInUser(req);
-    await db.transaction(async (tx) => {
+    const { eventId } = await db.transaction(async (tx) => {
       await findUserById(tx, id, { lock: 'update' });
-      await revokeAllSessions(tx, id, 'signed out everywhere');
+      return revokeAllSessions(tx, id, 'signed out everywhere');
     });
     deps.onEventCommitted();
+    audit(res, deps.logger, 'sessions.revoked', { userId: id, eventId, why: 'signed out everywhere' }, 'user signed out everywhere');
     clearSessionCookies(req, res, delivery);
     res.json({});
   });
@@ -109,11 +112,13 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
           throw new HttpError('INVALID_CREDENTIALS', { items: [{ message: 'Invalid credentials', field: 'currentPassword' }] });
         }
         await setPasswordHash(tx, id, passwordHash);
-        const revokedAt = await revokeAllSessions(tx, id, 'password changed');
-        const current = { ...user, passwordHash, sessionsRevokedAt: revokedAt };
-        return { user: current, jwt: await signAccessToken(tx, deps.signer, current), refresh: await startSession(tx, id, deps.sessions) };
+        const revocation = await revokeAllSessions(tx, id, 'password changed');
+        const current = { ...user, passwordHash, sessionsRevokedAt: revocation.notBefore };
+        const issued = { user: current, jwt: await signAccessToken(tx, deps.signer, current), refresh: await startSession(tx, id, deps.sessions) };
+        return { ...issued, eventId: revocation.eventId };
       });
       deps.onEventCommitted();
+      audit(res, deps.logger, 'password.changed', { userId: id, eventId: changed.eventId }, 'user changed their password; every other session ended');
       deliverTokens(req, res, { ...delivery, ...changed });
     });
 

@@ -6,6 +6,7 @@ import type { TokenSigner } from '@ticketing/common/tokens';
 import type { PasswordHasher } from '../password-hasher.js';
 import { startSession, type SessionSettings } from '../sessions.js';
 import { findUserByEmail, findUserById, insertUser, isSessionRevoked, toPublicUser } from '../users.js';
+import { audit } from './audit.js';
 import { refreshSession } from './refresh-session.js';
 import { clearSessionCookies, deliverTokens, refreshCookieOf, setSessionCookies, signAccessToken, timesOf, wantsTokensInBody } from './session-delivery.js';
 import { sessionsRouter } from './sessions-router.js';
@@ -73,6 +74,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
       return { user: inserted.user, jwt, refresh: await startSession(tx, inserted.user.id, deps.sessions) };
     });
     if (created === null) throw new HttpError('EMAIL_IN_USE', { items: [{ message: 'Email in use', field: 'email' }] });
+    audit(res, deps.logger, 'user.signed_up', { userId: created.user.id, role }, role === 'admin' ? 'an admin signed up (ADMIN_EMAILS)' : 'a user signed up');
     deliverTokens(req, res, { ...delivery, ...created, status: 201 });
   });
 
@@ -83,7 +85,11 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     const { email, password } = req.body;
     const user = await findUserByEmail(db, email);
     const valid = await inFlight.hold(req, user === null ? hasher.verifyNothing(password) : hasher.verify(password, user.passwordHash));
-    if (user === null || !valid) throw new HttpError('INVALID_CREDENTIALS');
+    if (user === null || !valid) {
+      // The id of an account that exists; never the email typed, which may be a password typed in the wrong box.
+      audit(res, deps.logger, 'signin.failed', { userId: user?.id ?? null }, 'sign-in failed');
+      throw new HttpError('INVALID_CREDENTIALS');
+    }
     // Read again after the slow hash, holding a share lock while the token is made: a ban waits for
     // it, and a ban committed meanwhile is seen. The token is dated by the database's clock under
     // that lock, the clock a ban reads after its own lock, so its bannedAt is not before this iat
@@ -91,9 +97,13 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     const signedIn = await db.transaction(async (tx) => {
       const fresh = await findUserById(tx, user.id, { lock: 'share' });
       if (fresh === null) throw new HttpError('INVALID_CREDENTIALS');
-      if (fresh.bannedAt !== null) throw new UserBannedError();
+      if (fresh.bannedAt !== null) {
+        audit(res, deps.logger, 'signin.banned', { userId: fresh.id }, 'a banned user was refused sign-in');
+        throw new UserBannedError();
+      }
       return { user: fresh, jwt: await signAccessToken(tx, signer, fresh), refresh: await startSession(tx, fresh.id, deps.sessions) };
     });
+    audit(res, deps.logger, 'user.signed_in', { userId: signedIn.user.id }, 'signed in');
     deliverTokens(req, res, { ...delivery, ...signedIn });
   });
 

@@ -91,7 +91,7 @@ export class BanList implements BanChecker {
         if (reason !== 'evict') return;
         if (entry.expiresAtMs <= now()) return;
         // Tokens issued before this ban (or revocation) are still valid and will now be let through.
-        logger.error({ userId, ...fields(entry), max: options.max }, `ban list full: a live ${what} entry was evicted before its expiry (raise BAN_CACHE_MAX)`);
+        logger.error({ audit: `${what}_list.early_eviction`, userId, ...fields(entry), max: options.max }, `ban list full: a live ${what} entry was evicted before its expiry (raise BAN_CACHE_MAX)`);
         onEarlyEviction?.(userId);
       },
     });

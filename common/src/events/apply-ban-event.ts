@@ -17,25 +17,40 @@ export interface BanEventTarget {
   now: () => number;
 }
 
+/** What an applied event did, for its audit line. */
+interface Applied {
+  result: BanApplyResult;
+  audit: { event: string; fields: Record<string, unknown> };
+}
+
+const AUDIT_EVENTS: Readonly<Record<string, string>> = {
+  [Subjects.UserBanned]: 'ban.received',
+  [Subjects.UserUnbanned]: 'unban.received',
+  [Subjects.SessionsRevoked]: 'sessions_revoked.received',
+};
+
 /**
  * Applies one event from the stream to the ban list and counts it; true when it reached the list.
  * An unknown subject is ignored, a malformed event is logged, counted and skipped, unless it is a
- * ban whose essentials can still be read.
+ * ban whose essentials can still be read. Once the replay has caught up (`live`), each event is an
+ * audit line at info (its id, the user, the date, what it did to the list); replayed ones are debug.
  */
-export function applyBanEvent(msg: JsMsg, target: BanEventTarget): boolean {
+export function applyBanEvent(msg: JsMsg, target: BanEventTarget, options: { live: boolean } = { live: true }): boolean {
   if (!isKnownSubject(msg.subject)) {
     target.logger.debug({ subject: msg.subject }, 'ignoring an auth event this version does not know');
     return false;
   }
-  const result = applyOrSalvage(msg, target);
-  if (result === undefined) return false;
-  target.metrics.applied.inc({ subject: msg.subject, result });
-  target.logger.debug({ subject: msg.subject, seq: msg.seq, result }, 'ban event');
+  const applied = applyOrSalvage(msg, target);
+  if (applied === undefined) return false;
+  target.metrics.applied.inc({ subject: msg.subject, result: applied.result });
+  const line = { audit: applied.audit.event, ...applied.audit.fields, seq: msg.seq, result: applied.result };
+  if (options.live) target.logger.info(line, `${msg.subject} ${applied.result}`);
+  else target.logger.debug(line, `${msg.subject} ${applied.result} (replay)`);
   return true;
 }
 
 /** Applies the event as parsed, or what can be salvaged of a malformed one; undefined when nothing can. */
-function applyOrSalvage(msg: JsMsg, target: BanEventTarget): BanApplyResult | undefined {
+function applyOrSalvage(msg: JsMsg, target: BanEventTarget): Applied | undefined {
   try {
     return applyWellFormed(msg, target);
   } catch (err) {
@@ -45,20 +60,21 @@ function applyOrSalvage(msg: JsMsg, target: BanEventTarget): BanApplyResult | un
 }
 
 /** Parses the event (throwing a {@link MalformedEventError} when it breaks the contract) and applies it. */
-function applyWellFormed(msg: JsMsg, target: BanEventTarget): BanApplyResult {
+function applyWellFormed(msg: JsMsg, target: BanEventTarget): Applied {
   const event = parseAuthEvent(msg.subject, msg.data);
+  const audit = (fields: Record<string, unknown>) => ({ event: AUDIT_EVENTS[event.subject]!, fields: { eventId: event.payload.id, ...fields } });
   switch (event.subject) {
     case Subjects.UserBanned: {
       const { userId, bannedAt, version } = event.payload;
-      return applyRefusal(msg, Subjects.UserBanned, { userId, at: bannedAt, version }, target);
+      return { result: applyRefusal(msg, Subjects.UserBanned, { userId, at: bannedAt, version }, target), audit: audit({ userId, bannedAt }) };
     }
     case Subjects.SessionsRevoked: {
       const { userId, notBefore, version } = event.payload;
-      return applyRefusal(msg, Subjects.SessionsRevoked, { userId, at: notBefore, version }, target);
+      return { result: applyRefusal(msg, Subjects.SessionsRevoked, { userId, at: notBefore, version }, target), audit: audit({ userId, notBefore }) };
     }
     case Subjects.UserUnbanned: {
       const { userId, unbannedAt, version } = event.payload;
-      return target.bans.unban({ userId, unbannedAt: new Date(unbannedAt), version });
+      return { result: target.bans.unban({ userId, unbannedAt: new Date(unbannedAt), version }), audit: audit({ userId, unbannedAt }) };
     }
   }
 }
@@ -67,16 +83,21 @@ function applyWellFormed(msg: JsMsg, target: BanEventTarget): BanApplyResult {
  * Counts a malformed event, and applies it when it is a ban or a revocation whose userId, date and
  * version are sound.
  */
-function salvageMalformed(msg: JsMsg, err: MalformedEventError, target: BanEventTarget): BanApplyResult | undefined {
+function salvageMalformed(msg: JsMsg, err: MalformedEventError, target: BanEventTarget): Applied | undefined {
   target.metrics.malformed.inc();
   const essentials = readRefusalEssentials(msg.subject, msg.data);
+  const fields = { audit: 'auth_event.malformed', subject: msg.subject, seq: msg.seq, problem: err.message };
   if (essentials === undefined) {
-    target.logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'skipping a malformed auth event');
+    target.logger.warn(fields, 'skipping a malformed auth event');
     return undefined;
   }
   // Losing a ban over a field enforcement does not use would fail open.
-  target.logger.warn({ subject: msg.subject, seq: msg.seq, problem: err.message }, 'applying a ban or revocation whose other fields break the contract');
-  return applyRefusal(msg, msg.subject as typeof Subjects.UserBanned | typeof Subjects.SessionsRevoked, essentials, target);
+  target.logger.warn(fields, 'applying a ban or revocation whose other fields break the contract');
+  const subject = msg.subject as typeof Subjects.UserBanned | typeof Subjects.SessionsRevoked;
+  return {
+    result: applyRefusal(msg, subject, essentials, target),
+    audit: { event: AUDIT_EVENTS[subject]!, fields: { userId: essentials.userId, at: essentials.at, salvaged: true } },
+  };
 }
 
 /** Applies a ban or a revocation of sessions, dated as `datedRefusal` says. */
@@ -105,7 +126,7 @@ function datedRefusal(msg: JsMsg, dated: string, target: BanEventTarget): { at: 
   const storedAtMs = Math.floor(msg.info.timestampNanos / 1e6);
   if (at.getTime() > storedAtMs + target.clockSkewMs) {
     target.metrics.clamped.inc();
-    target.logger.warn({ subject: msg.subject, seq: msg.seq, dated, storedAt: new Date(storedAtMs).toISOString() },
+    target.logger.warn({ audit: 'auth_event.clamped', subject: msg.subject, seq: msg.seq, dated, storedAt: new Date(storedAtMs).toISOString() },
       'event dated more than CLOCK_SKEW after the stream stored it; applied as dated (check the auth database clock)');
   }
   return { at, windowFrom: new Date(Math.max(storedAtMs, target.now()) + target.windowMs) };

@@ -181,7 +181,7 @@ function watchForTakenEvents(
 async function applyEach(messages: ConsumerMessages, context: BanSyncContext, progress: BanSyncProgress): Promise<void> {
   for await (const msg of messages) {
     progress.lastSeq = msg.seq;
-    if (applyBanEvent(msg, context)) progress.lastEventLagSeconds = lagSeconds(msg, context.now());
+    if (applyBanEvent(msg, context, { live: progress.caughtUp })) progress.lastEventLagSeconds = lagSeconds(msg, context.now());
     if (msg.info.pending === 0) markCaughtUp(context, progress);
   }
 }

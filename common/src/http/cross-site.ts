@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { HttpError } from './errors.js';
 import type { Logger } from 'pino';
 import { readToken } from './current-user.js';
+import { requestLogger } from './request-log.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -36,12 +37,12 @@ function provenance(req: Request, allowedOrigins: ReadonlySet<string>): 'same' |
 export function refuseCrossSite(options: { allowedOrigins: readonly string[]; logger: Logger }): RequestHandler {
   const allowedOrigins = new Set(options.allowedOrigins.map((origin) => origin.toLowerCase()));
   const { logger } = options;
-  return function refuseCrossSiteRequest(req, _res, next) {
+  return function refuseCrossSiteRequest(req, res, next) {
     if (SAFE_METHODS.has(req.method)) return next();
     const found = readToken(req);
     if (found !== null && found.source === 'header') return next();
     if (provenance(req, allowedOrigins) === 'foreign') {
-      logger.info({ method: req.method, path: req.path, origin: req.headers.origin, site: req.headers['sec-fetch-site'] }, 'cross-site request refused');
+      (requestLogger(res) ?? logger).info({ audit: 'cross_site.refused', method: req.method, path: req.path, origin: req.headers.origin, site: req.headers['sec-fetch-site'] }, 'cross-site request refused');
       throw new HttpError('CROSS_SITE_REQUEST');
     }
     next();

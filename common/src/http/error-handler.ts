@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { HttpError } from './errors.js';
+import { requestLogger } from './request-log.js';
 import type { Logger } from 'pino';
 
 /**
@@ -29,12 +30,13 @@ export function errorHandler(options: { logger: Logger }): ErrorRequestHandler {
       next(err);
       return;
     }
+    const log = requestLogger(res) ?? logger;
     let httpError = toHttpError(err);
     if (httpError === undefined) {
-      logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      log.error({ err, method: req.method, path: req.path }, 'unhandled error');
       httpError = new HttpError('INTERNAL');
     } else if (httpError.status >= 500) {
-      logger.warn({ err: httpError.cause ?? httpError, method: req.method, path: req.path }, httpError.message);
+      log.warn({ err: httpError.cause ?? httpError, method: req.method, path: req.path }, httpError.message);
     }
     res.status(httpError.status).json(httpError.toBody());
   };

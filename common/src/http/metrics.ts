@@ -23,7 +23,7 @@ export function noteRouteScope(req: Request, res: Response): void {
 }
 
 /** The route pattern, not the path, so that ids do not make a label per request. */
-function routeLabel(req: Request, res: Response): string {
+export function routeLabel(req: Request, res: Response): string {
   const route: unknown = req.route?.path;
   if (typeof route === 'string') return `${req.baseUrl}${route}`;
   return (res.locals as Record<symbol, string | undefined>)[ROUTE_SCOPE] ?? 'unmatched';

@@ -6,12 +6,13 @@ import type { UserPayload } from '../tokens/user-payload.js';
 const CHECKED_USER = Symbol('ticketing.checkedUser');
 import { HttpError, NotAuthenticatedError, UserBannedError } from './errors.js';
 import { noteRouteScope } from './metrics.js';
+import { requestLogger } from './request-log.js';
 
 /**
  * Lets a request through only when `currentUser` found a valid token (else 401) whose user is not
  * banned (else 403 `User is banned`, and the session cookie is cleared) and whose sessions were not
  * revoked after it was issued (else 401 `Signed out everywhere; sign in again`, and the cookie is
- * cleared). The ban list is required:
+ * cleared). Each refusal is an audit line on the request's logger. The ban list is required:
  * a service that forgot it would skip the one check that makes local verification safe, so
  * building the middleware without one throws at startup.
  *
@@ -27,11 +28,14 @@ export function requireAuth(options: { bans: BanChecker }): RequestHandler {
     noteRouteScope(req, res);
     const user = req.currentUser;
     if (user === undefined) throw new NotAuthenticatedError();
+    const issuedAt = new Date(user.iat * 1000).toISOString();
     if (bans.isBanned(user.id, user.iat * 1000)) {
+      requestLogger(res)?.info({ audit: 'banned_user.refused', userId: user.id, issuedAt }, 'banned user refused');
       req.session = null;
       throw new UserBannedError();
     }
     if (bans.isRevoked(user.id, user.iat * 1000)) {
+      requestLogger(res)?.info({ audit: 'revoked_session.refused', userId: user.id, issuedAt }, 'token from before a sign-out everywhere refused');
       req.session = null;
       throw new HttpError('SESSION_REVOKED');
     }

@@ -7,6 +7,7 @@ import { errorHandler } from './error-handler.js';
 import { NotFoundError } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { jsonBody } from './json-body.js';
+import { logRequests } from './request-log.js';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 import type { TokenVerifier } from '../tokens/token-verifier.js';
@@ -38,7 +39,8 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The express app every service shares around its own routes: helmet, metrics, health, the
+ * The express app every service shares around its own routes: a log line and an id per request
+ * (`X-Request-Id`), helmet, metrics, health, the
  * session cookie, `currentUser`, cross-site refusal for state-changing requests, UTF-8 JSON
  * bodies only, a 404 for unknown routes and the error handler.
  *
@@ -55,6 +57,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   // Only as many X-Forwarded-* entries as there are proxies that append them: beyond those, and
   // with no proxy at all, they are whatever the client sent (its own choice of address and scheme).
   app.set('trust proxy', trustProxy === 0 ? false : trustProxy);
+  app.use(logRequests({ logger }));
   app.use(helmet());
   app.use(metrics.middleware);
   app.use(healthRoutes(options.readiness, { logger }));

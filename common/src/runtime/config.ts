@@ -5,6 +5,7 @@ import { MAX_TOKEN_CACHE_ENTRIES } from '../tokens/verified-token-cache.js';
 import { ConfigError, configReader, type Env } from './config-reader.js';
 import { readNkeySeed } from './nats-credentials-config.js';
 import { readVerificationKeys, type JwtAlgorithm } from './token-keys-config.js';
+import type { LogFormat } from './logger.js';
 
 export { ConfigError, configReader, type Env };
 
@@ -51,6 +52,8 @@ export interface ServiceConfig {
   /** Other sites whose pages may send cookie-authenticated state-changing requests here. */
   allowedOrigins: readonly string[];
   logLevel: LevelWithSilent;
+  /** `LOG_FORMAT`; unset: pretty lines when the output is a terminal, JSON otherwise (always JSON in production). */
+  logFormat: LogFormat | undefined;
 }
 
 /** Where a service listens and keeps its files unless told otherwise, and whether it signs tokens. */
@@ -80,11 +83,14 @@ export function loadServiceConfig(env: Env, defaults: ServiceDefaults): ServiceC
     : read.integer('TRUST_PROXY', { default: 0, min: 0, max: MAX_TRUST_PROXY_HOPS });
   const { jwtAlgorithm, tokenKeys } = readVerificationKeys(env, { signs: defaults.signsTokens === true });
   const natsUrl = read.url('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' })!;
+  // Any other spelling ("Production", "prod") would silently drop secure cookies and HTTPS-only sign-in.
+  const production = read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production';
+  const logFormat = read.optional('LOG_FORMAT') === undefined ? undefined : read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], 'json');
+  if (production && logFormat === 'pretty') throw new ConfigError('LOG_FORMAT', 'must be json in production: log collectors read JSON lines');
   return {
     port,
     metricsPort,
-    // Any other spelling ("Production", "prod") would silently drop secure cookies and HTTPS-only sign-in.
-    production: read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production',
+    production,
     trustProxy,
     jwtAlgorithm,
     tokenKeys: Object.freeze(tokenKeys),
@@ -100,5 +106,6 @@ export function loadServiceConfig(env: Env, defaults: ServiceDefaults): ServiceC
     banCacheMax: read.integer('BAN_CACHE_MAX', { default: 100_000, min: 1, max: MAX_BAN_CACHE_MAX }),
     allowedOrigins: Object.freeze(read.origins('ALLOWED_ORIGINS')),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat,
   };
 }

@@ -1,21 +1,32 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { prettyDestination } from './pretty-log.js';
 
 export type { Logger };
 
+/** `json`: one JSON object a line, for machines; `pretty`: lines people read, for a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+/** The names under which a secret may appear in a log line; their values are replaced. */
+const REDACTED_PATHS = [
+  'password', '*.password', 'jwt', '*.jwt', 'token', '*.token', 'jwtKey', '*.jwtKey', 'refreshToken', '*.refreshToken',
+  'req.headers.cookie', 'req.headers.authorization', 'headers.cookie', 'headers.authorization',
+];
+
 /**
- * A JSON logger for one service. Secrets are redacted wherever they appear by name.
+ * A logger for one service: JSON lines with ISO times, or pretty lines when `format` is `pretty`
+ * (coloured when `colour` is set). Secrets are redacted wherever they appear by name.
  *
  * @example
- * const logger = createLogger({ service: 'orders', level: config.logLevel });
+ * const logger = createLogger({ service: 'orders', level: config.logLevel, format: config.logFormat });
  * logger.info({ port }, 'listening');
  */
-export function createLogger(options: { service: string; level?: LevelWithSilent }): Logger {
-  return pino({
+export function createLogger(options: { service: string; level?: LevelWithSilent; format?: LogFormat; colour?: boolean }): Logger {
+  const settings = {
     name: options.service,
     level: options.level ?? 'info',
-    redact: {
-      paths: ['password', '*.password', 'jwt', '*.jwt', 'token', '*.token', 'jwtKey', '*.jwtKey', 'req.headers.cookie', 'req.headers.authorization'],
-      censor: '[redacted]',
-    },
-  });
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  if (options.format === 'pretty') return pino(settings, prettyDestination(process.stdout, { colour: options.colour === true }));
+  return pino(settings);
 }

@@ -87,6 +87,17 @@ async function openServiceDatabase(service: string, config: ServiceConfig, migra
 }
 
 /**
+ * The service's logger: `LOG_FORMAT`, or else pretty lines in a terminal and JSON elsewhere (and
+ * always in production). Pretty lines are coloured in a terminal, or when `FORCE_COLOR` asks.
+ */
+function createServiceLogger(service: string, config: ServiceConfig, env: Env): Logger {
+  const terminal = process.stdout.isTTY === true;
+  const format = config.logFormat ?? (terminal && !config.production ? 'pretty' : 'json');
+  const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0';
+  return createLogger({ service, level: config.logLevel, format, colour: terminal || forced });
+}
+
+/**
  * The `main` of every service: validate config (a bad value stops the process with one line naming
  * it), open and migrate the database unless the service has none (unreachable: stop with a clear
  * message), connect to NATS in the background and start ban sync (the service serves while NATS is
@@ -102,7 +113,7 @@ export async function runService<C extends ServiceConfig>(options: RunServiceWit
 export async function runService<C extends ServiceConfig>(options: RunServiceOptions<C> | RunServiceWithoutDatabaseOptions<C>): Promise<void> {
   const { service } = options;
   const config = readConfig(options);
-  const logger = createLogger({ service, level: config.logLevel });
+  const logger = createServiceLogger(service, config, options.env);
   let db: Database | undefined;
   let start: (deps: ServiceDepsWithoutDatabase<C>) => ServiceParts;
   if ('migrations' in options) {

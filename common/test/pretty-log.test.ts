@@ -1,0 +1,35 @@
+import { describe, it, expect } from 'vitest';
+import { prettyLine } from '../src/runtime/pretty-log.js';
+
+const at = new Date(2030, 0, 1, 9, 5, 7, 42).toISOString();
+const line = (entry: Record<string, unknown>) => prettyLine(JSON.stringify({ level: 30, time: at, pid: 1, hostname: 'h', name: 'auth', ...entry }), { colour: false });
+
+describe('prettyLine', () => {
+  it('shows the local time, level, service and message, then the other fields', () => {
+    expect(line({ msg: 'listening', port: 3000, production: false })).toBe('09:05:07.042 INFO  auth listening  port=3000 production=false\n');
+  });
+
+  it('marks an audit line with its event', () => {
+    expect(line({ level: 30, msg: 'admin banned a user', audit: 'user.banned', reason: 'spam and more' }))
+      .toBe('09:05:07.042 INFO  auth AUDIT user.banned admin banned a user  reason="spam and more"\n');
+  });
+
+  it('quotes values that could pass for other fields or lines, and writes objects as JSON', () => {
+    const text = line({ level: 40, msg: 'x', origin: 'evil" level=60 msg="forged', note: 'two\nlines', query: { limit: 1 } });
+    expect(text).toBe('09:05:07.042 WARN  auth x  origin="evil\\" level=60 msg=\\"forged" note="two\\nlines" query={"limit":1}\n');
+    expect(text.split('\n')).toHaveLength(2);
+  });
+
+  it('puts an error\'s message on the line and its stack below it', () => {
+    const text = line({ level: 50, msg: 'unhandled error', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at a (x.js:1:1)\n    at b (y.js:2:2)' } });
+    expect(text).toBe('09:05:07.042 ERROR auth unhandled error  err=boom\n    at a (x.js:1:1)\n    at b (y.js:2:2)\n');
+  });
+
+  it('colours the level when asked', () => {
+    expect(prettyLine(JSON.stringify({ level: 50, time: at, msg: 'x' }), { colour: true })).toContain('\u001b[31mERROR\u001b[0m');
+  });
+
+  it('passes a line that is not JSON through', () => {
+    expect(prettyLine('not json', { colour: false })).toBe('not json');
+  });
+});
