@@ -14,6 +14,7 @@ export default defineConfig({
     ],
   },
   test: {
+    globalSetup: [here('./scripts/test-setup.mjs')],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: ['common', 'testing', 'auth', 'orders', 'e2e'].map((name) => ({

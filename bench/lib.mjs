@@ -4,8 +4,12 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startServiceProcess } from '@ticketing/testing';
+import { findExecutable } from '../scripts/prerequisites.mjs';
 
 const require = createRequire(import.meta.url);
+
+// nats-server where package managers put it (Debian: /usr/sbin), for the private servers benches start.
+process.env.NATS_SERVER_BIN ||= findExecutable('nats-server') ?? '';
 
 /** Reads `--name N` integer options; unknown flags are an error. */
 export function intArgs(defaults) {

@@ -3,7 +3,7 @@
 //
 //   node bench/propagation.mjs [--bans 200]
 //
-// Needs `npx tsc -b` first, nats-server on the PATH and PostgreSQL on 127.0.0.1:5432 (user
+// Needs `npx tsc -b` first, nats-server (on the PATH or where package managers put it) and PostgreSQL on 127.0.0.1:5432 (user
 // postgres, trust). Everything it starts (nats-server, two services, two databases) is private
 // to the run and removed at the end.
 import { randomBytes } from 'node:crypto';

@@ -3,7 +3,7 @@
 //
 //   node bench/replay.mjs [--events 10000] [--rounds 3]
 //
-// Needs `npx tsc -b` first and nats-server on the PATH. Runs in-process against a private
+// Needs `npx tsc -b` first and nats-server (on the PATH or where package managers put it). Runs in-process against a private
 // nats-server, removed at the end.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

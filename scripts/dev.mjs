@@ -1,19 +1,83 @@
 #!/usr/bin/env node
-// Runs the whole system locally on the embedded default: nats-server (from the PATH, JetStream
-// under .data/nats, with the authorization of nats/nats-server.conf, on :4322 unless NATS_URL names
-// a server to use instead), auth on :3000 and orders on :3001, each with PGlite under .data/.
-// Tokens are ES256: auth signs with .data/jwt-es256.pem (made once, so sessions survive a
-// restart) and every service verifies with its public key, unless JWT_KEY in the environment asks
-// for HS256. The two NATS users' seeds are made once too, under .data/nats-keys. Ctrl-C stops everything.
-import { spawn, spawnSync } from 'node:child_process';
+// Runs the whole system locally on the embedded default: nats-server (JetStream under .data/nats,
+// with the authorization of nats/nats-server.conf, on :4322 unless NATS_URL names a server to use
+// instead), auth on :3000 and orders on :3001, each with PGlite under .data/ unless DATABASE_URL
+// is set. Tokens are ES256: auth signs with .data/jwt-es256.pem (made once, so sessions survive a
+// restart) and every service verifies with its public key, unless JWT_KEY asks for HS256. The two
+// NATS users' seeds are made once too, under .data/nats-keys.
+//
+// One runner per data folder (.data/run.json is its lock, and tells `npm run demo` what runs).
+// It prints one line when everything is ready. Its children stop when it stops, however it is
+// stopped: Ctrl-C, SIGTERM, the process that started it (npm) going away, or SIGKILL (a reaper
+// process stops them then).
+import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nkeys } from '@nats-io/transport-node';
+import { findExecutable, missingProgramMessage } from './prerequisites.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = `${root}.data`;
-mkdirSync(dataDir, { recursive: true });
+const dataDir = process.env.DEV_DATA_DIR || `${root}.data`;
+const runFile = `${dataDir}/run.json`;
+const startedAt = Date.now();
+const say = (line) => process.stdout.write(`ticketing: ${line}\n`);
+const fail = (line) => {
+  process.stderr.write(`ticketing: ${line}\n`);
+  process.exit(1);
+};
+
+/** The runner holding `runFile`, when it is still running; undefined when the file is stale. */
+function runningRunner() {
+  let pid;
+  try {
+    ({ pid } = JSON.parse(readFileSync(runFile, 'utf8')));
+  } catch {
+    return undefined;
+  }
+  if (!Number.isSafeInteger(pid) || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if (err.code !== 'EPERM') return undefined;
+  }
+  // A pid taken over by another program since is not a runner (where /proc tells).
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dev.mjs')) return undefined;
+  } catch (err) {
+    if (err.code === 'ENOENT' && existsSync('/proc/self')) return undefined;
+  }
+  return JSON.parse(readFileSync(runFile, 'utf8'));
+}
+
+/** Takes the data folder's lock: exits with one line when another runner holds it. */
+function lockDataFolder() {
+  mkdirSync(dataDir, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(runFile, 'wx', 0o600);
+      writeFileSync(fd, JSON.stringify({ pid: process.pid, startedAt: new Date(startedAt).toISOString(), ready: false }));
+      closeSync(fd);
+      return;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const other = runningRunner();
+    if (other !== undefined) {
+      const where = other.auth === undefined ? '' : ` (auth on ${other.auth.url}, orders on ${other.orders.url})`;
+      fail(`already running in ${dataDir}, pid ${other.pid}${where}: stop it first (Ctrl-C in its terminal, or kill ${other.pid})`);
+    }
+    rmSync(runFile, { force: true });
+  }
+  fail(`cannot take ${runFile}: another runner is starting at the same moment`);
+}
+
+/** Rewrites `runFile` (readable by this user only: it may hold JWT_KEY or a database password). */
+function writeRunFile(contents) {
+  const next = `${runFile}.${process.pid}`;
+  writeFileSync(next, JSON.stringify(contents, null, 2), { mode: 0o600 });
+  renameSync(next, runFile);
+}
 
 /** The contents of `file`, made by `make()` the first time (readable by this user only). */
 function madeOnce(file, make) {
@@ -42,66 +106,182 @@ function natsUser(name) {
   return { seedFile, publicKey: nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey() };
 }
 
-const natsPort = process.env.NATS_PORT ?? '4322';
+/** Settings of the config table a user may have exported for the services; a replica started by the demo gets them too. */
+const PASSED_SETTINGS = [
+  'ACCESS_TOKEN_TTL', 'CLOCK_SKEW', 'BAN_CACHE_MAX', 'TOKEN_CACHE_MAX', 'DATABASE_URL', 'LOG_LEVEL', 'NODE_ENV', 'TRUST_PROXY', 'ALLOWED_ORIGINS',
+];
+
 const ownNats = !process.env.NATS_URL;
-if (ownNats && spawnSync('nats-server', ['--version']).error) {
-  process.stderr.write('nats-server is not on the PATH: install it (Debian: apt-get install nats-server) or set NATS_URL\n');
-  process.exit(1);
-}
-const natsUrl = process.env.NATS_URL ?? `nats://127.0.0.1:${natsPort}`;
+const natsServer = ownNats ? findExecutable('nats-server') : undefined;
+if (ownNats && natsServer === undefined) fail(`${missingProgramMessage('nats-server')}; or set NATS_URL to a server of your own`);
+lockDataFolder();
+
+const natsPort = process.env.NATS_PORT || '4322';
+const natsUrl = process.env.NATS_URL || `nats://127.0.0.1:${natsPort}`;
 // Our own nats-server lets auth publish and change the stream, and orders only read it.
 const natsUsers = ownNats ? { auth: natsUser('auth'), orders: natsUser('orders') } : undefined;
 const tokens = tokenSettings();
-const shared = { ...process.env, NATS_URL: natsUrl, ADMIN_EMAILS: process.env.ADMIN_EMAILS ?? 'admin@example.com' };
-delete shared.JWT_KEY;
-delete shared.JWT_PRIVATE_KEY;
-const processes = [
-  ...(ownNats ? [{
-    name: 'nats',
-    command: 'nats-server',
-    args: ['-c', `${root}nats/nats-server.conf`, '-a', '127.0.0.1', '-p', natsPort, '-js', '-sd', `${dataDir}/nats`],
-    env: { ...process.env, NATS_AUTH_NKEY: natsUsers.auth.publicKey, NATS_ORDERS_NKEY: natsUsers.orders.publicKey },
-  }] : []),
-  { name: 'auth', port: process.env.AUTH_PORT ?? '3000', env: { ...tokens.auth, ...seedFileOf(natsUsers?.auth) } },
-  { name: 'orders', port: process.env.ORDERS_PORT ?? '3001', env: { ...tokens.services, ...seedFileOf(natsUsers?.orders) } },
-];
+const terminal = process.stdout.isTTY === true;
+const shared = {
+  NATS_URL: natsUrl,
+  ADMIN_EMAILS: process.env.ADMIN_EMAILS ?? 'admin@example.com',
+  ...Object.fromEntries(PASSED_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]])),
+  // Pretty lines when a person is watching; the children write to a pipe, so they are told.
+  ...(terminal && !process.env.LOG_FORMAT ? { LOG_FORMAT: 'pretty', FORCE_COLOR: '1' } : {}),
+  ...(process.env.LOG_FORMAT ? { LOG_FORMAT: process.env.LOG_FORMAT } : {}),
+};
+const seedFileOf = (user) => (user === undefined ? {} : { NATS_NKEY_SEED_FILE: user.seedFile });
+const services = [
+  { name: 'auth', port: process.env.AUTH_PORT || '3000', metricsPort: process.env.AUTH_METRICS_PORT || '9300', env: { ...tokens.auth, ...seedFileOf(natsUsers?.auth) } },
+  { name: 'orders', port: process.env.ORDERS_PORT || '3001', metricsPort: process.env.ORDERS_METRICS_PORT || '9301', env: { ...tokens.services, ...seedFileOf(natsUsers?.orders) } },
+].map((service) => ({
+  ...service,
+  url: `http://localhost:${service.port}`,
+  env: { ...shared, ...service.env, PORT: service.port, METRICS_PORT: service.metricsPort, DATA_DIR: `${dataDir}/${service.name}` },
+}));
 
-function seedFileOf(user) {
-  return user === undefined ? {} : { NATS_NKEY_SEED_FILE: user.seedFile };
+// The environment the services get: the runner's own, less the keys it hands out itself.
+const base = { ...process.env };
+for (const name of ['JWT_KEY', 'JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEYS', 'LOG_FORMAT', 'FORCE_COLOR', 'NATS_PORT']) delete base[name];
+
+const reaper = spawn(process.execPath, [`${root}scripts/reaper.mjs`], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+reaper.unref();
+const children = [];
+let stopping = false;
+
+/** Relays a child's output line by line, as it is (each service names itself in every line). */
+function relay(stream, out) {
+  let rest = '';
+  stream.on('data', (chunk) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop();
+    for (const line of lines) out.write(`${line}\n`);
+  });
 }
 
-const children = processes.map(({ name, port, command, args, env }) => {
-  const child = command
-    ? spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [`${root}${name}/dist/main.js`], {
-      env: { ...shared, ...env, PORT: port, DATA_DIR: `${dataDir}/${name}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  for (const stream of [child.stdout, child.stderr]) {
-    let rest = '';
-    stream.on('data', (chunk) => {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop();
-      for (const line of lines) process.stdout.write(`${name.padEnd(6)} | ${line}\n`);
-    });
-  }
+function start(name, command, args, env, stdio) {
+  const child = spawn(command, args, { env, stdio });
+  children.push(child);
+  reaper.stdin.write(`${child.pid}\n`);
+  child.on('error', (err) => {
+    process.stderr.write(`ticketing: ${name} could not start: ${err.message}\n`);
+    stop(1);
+  });
   child.on('exit', (code, signal) => {
-    process.stdout.write(`${name.padEnd(6)} | exited (${signal ?? code})\n`);
-    stop(code ?? 1);
+    if (stopping) return;
+    process.stderr.write(`ticketing: ${name} stopped (${signal ?? `exit code ${code}`})${name === 'nats-server' ? natsLogExcerpt() : ''}; stopping everything\n`);
+    stop(1);
   });
   return child;
-});
+}
 
-const [auth, orders] = processes.filter((p) => p.port);
-process.stdout.write(`auth on http://localhost:${auth.port}, orders on http://localhost:${orders.port} (metrics on :9300 and :9301), NATS at ${natsUrl}; tokens ${tokens.auth.JWT_ALGORITHM}; admins: ${shared.ADMIN_EMAILS}\n`);
+const natsLog = `${dataDir}/nats/nats-server.log`;
 
-let stopping = false;
+/** The lines of nats-server's log that say what went wrong, for when it stopped. */
+function natsLogExcerpt() {
+  let lines;
+  try {
+    lines = readFileSync(natsLog, 'utf8').trimEnd().split('\n');
+  } catch {
+    return '';
+  }
+  const errors = lines.filter((line) => /\[(ERR|FTL)\]/.test(line));
+  const shown = (errors.length > 0 ? errors : lines).slice(-5);
+  return `: ${natsLog} says\n${shown.map((line) => `  ${line}`).join('\n')}\n`;
+}
+
+if (ownNats) {
+  mkdirSync(`${dataDir}/nats`, { recursive: true });
+  // nats-server's own output goes to its log file; it is shown only if nats-server stops.
+  const log = openSync(natsLog, 'w', 0o600);
+  start('nats-server', natsServer, ['-c', `${root}nats/nats-server.conf`, '-a', '127.0.0.1', '-p', natsPort, '-js', '-sd', `${dataDir}/nats`], {
+    ...process.env, NATS_AUTH_NKEY: natsUsers.auth.publicKey, NATS_ORDERS_NKEY: natsUsers.orders.publicKey,
+  }, ['ignore', log, log]);
+  closeSync(log);
+}
+for (const service of services) {
+  const child = start(service.name, process.execPath, [`${root}${service.name}/dist/main.js`], { ...base, ...service.env }, ['ignore', 'pipe', 'pipe']);
+  relay(child.stdout, process.stdout);
+  relay(child.stderr, process.stderr);
+}
+say(`starting ${ownNats ? `nats-server (its log: ${natsLog}), ` : ''}auth and orders; Ctrl-C stops everything`);
+
+/** Resolves once every service answers 200 on /healthz/ready; says once what is missing after 30 s. */
+async function waitUntilReady() {
+  let warned = false;
+  for (;;) {
+    const answers = await Promise.all(services.map(async (service) => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${service.port}/healthz/ready`, { signal: AbortSignal.timeout(2_000) });
+        return res.ok ? undefined : `${service.name}: ${(await res.json()).errors?.map((error) => error.message).join(', ')}`;
+      } catch {
+        return `${service.name}: not listening yet`;
+      }
+    }));
+    const waiting = answers.filter((answer) => answer !== undefined);
+    if (waiting.length === 0) return;
+    if (!warned && Date.now() - startedAt > 30_000) {
+      warned = true;
+      say(`still not ready after 30 s (${waiting.join('; ')})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+waitUntilReady().then(() => {
+  if (stopping) return;
+  const [auth, orders] = services;
+  writeRunFile({
+    pid: process.pid,
+    startedAt: new Date(startedAt).toISOString(),
+    ready: true,
+    natsUrl,
+    tokens: tokens.auth.JWT_ALGORITHM,
+    auth: { url: auth.url },
+    // What a further orders replica needs (npm run demo starts one).
+    orders: { url: orders.url, main: `${root}orders/dist/main.js`, env: orders.env },
+  });
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  say(`ready in ${seconds} s: auth ${auth.url}, orders ${orders.url} (metrics on :${auth.metricsPort} and :${orders.metricsPort}), `
+    + `NATS ${natsUrl}, tokens ${tokens.auth.JWT_ALGORITHM}, admins ${shared.ADMIN_EMAILS}. Try: npm run demo`);
+}, (err) => fail(`waiting for the services: ${err.message}`));
+
 function stop(code) {
   if (stopping) return;
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null)))
-    .then(() => process.exit(code));
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill('SIGTERM');
+  Promise.all(running.map((child) => new Promise((resolve) => { child.once('exit', resolve); }))).then(() => {
+    // Only the runner that holds the lock removes it.
+    if (runningRunner() === undefined) rmSync(runFile, { force: true });
+    reaper.stdin.end('done\n');
+    process.exit(code);
+  });
 }
-process.on('SIGINT', () => stop(0));
-process.on('SIGTERM', () => stop(0));
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(0));
+
+// `npm start` runs this under `sh -c`, and npm's stop signal may reach only that shell: when the
+// process that started the runner (or npm above it) is gone, stop too.
+const ancestors = [process.ppid, ...(process.env.npm_lifecycle_event ? [parentOf(process.ppid)] : [])].filter((pid) => pid > 1);
+function parentOf(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+if (ancestors.length > 0) setInterval(() => {
+  if (process.ppid !== ancestors[0] || !ancestors.every(isAlive)) {
+    say('the process that started it is gone; stopping');
+    stop(0);
+  }
+}, 500).unref();

@@ -22,6 +22,12 @@ const OUTPUT_KEPT_CHARS = 4_000;
 
 type Launch = { kind: 'started'; child: ChildProcess; port: number } | { kind: 'port in use' };
 
+/** `NATS_SERVER_BIN` (which the test setup finds where package managers put it), else `nats-server` on the PATH. */
+function natsServerProgram(): string {
+  const chosen = process.env.NATS_SERVER_BIN;
+  return chosen === undefined || chosen === '' ? 'nats-server' : chosen;
+}
+
 /**
  * Spawns nats-server on `port` (`-1`: the server picks a free one) and resolves once it is listening,
  * with the port it reports in its ports file (written only once its client listener is up).
@@ -29,7 +35,7 @@ type Launch = { kind: 'started'; child: ChildProcess; port: number } | { kind: '
 async function launch(port: number, storeDir: string, portsDir: string, deadline: number, options: NatsServerOptions): Promise<Launch> {
   // Flags after -c override the config file's listen address and store.
   const config = options.config === undefined ? [] : ['-c', options.config];
-  const child = spawn('nats-server', [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir, ...(options.args ?? [])], {
+  const child = spawn(natsServerProgram(), [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--ports_file_dir', portsDir, ...(options.args ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: process.env.PATH ?? '', ...options.env },
   });
@@ -75,7 +81,7 @@ export interface NatsServerOptions {
  * A throwaway nats-server with JetStream of its own (a port it picks itself, a temporary store), for
  * tests that need their own streams or stop and restart NATS; never the shared one. A restart
  * takes the same port again, retrying while another process holds it (up to 15 s). Needs
- * `nats-server` on the PATH.
+ * `nats-server` (`NATS_SERVER_BIN`, else on the PATH).
  *
  * `config`, `args` and `env` shape the server (see {@link NatsServerOptions}).
  *

@@ -21,13 +21,16 @@ export interface PostgresServer {
 
 /** PostgreSQL refuses to run as root; as root, run its tools as the `postgres` user. */
 function asPostgres(command: string, args: string[]): Promise<unknown> {
-  return process.getuid?.() === 0 ? run('runuser', ['-u', 'postgres', '--', command, ...args]) : run(command, args);
+  // PG_BIN_DIR: where the test setup found PostgreSQL's programs (Debian keeps them off the PATH).
+  const folder = process.env.PG_BIN_DIR;
+  const program = folder === undefined || folder === '' ? command : join(folder, command);
+  return process.getuid?.() === 0 ? run('runuser', ['-u', 'postgres', '--', program, ...args]) : run(program, args);
 }
 
 /**
  * A throwaway PostgreSQL server of its own (initdb in a temporary folder, on a free port), for
  * tests that stop and restart the database; never the shared one. Needs `initdb` and `pg_ctl`
- * on the PATH.
+ * in `PG_BIN_DIR`, else on the PATH.
  *
  * @example
  * const pgServer = await startPostgresServer();
