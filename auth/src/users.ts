@@ -64,28 +64,24 @@ export function toAdminView(user: UserRecord): AdminUserView {
   };
 }
 
-/** PostgreSQL's unique_violation. */
-const UNIQUE_VIOLATION = '23505';
-
 /**
  * Inserts a user; resolves `null` when the email is taken. `email` must be normalised already.
  * `insertedAt` is the database's clock at the insert: the clock that dates bans, so date the
  * user's first token from it (a ban of this user can only lock the row after the insert commits).
+ * A taken email is no error (`ON CONFLICT DO NOTHING`), so the caller's transaction stays usable:
+ * after a failed statement PostgreSQL turns its COMMIT into a rollback, and PGlite throws.
  */
 export async function insertUser(
   db: Queryable,
   user: { email: string; passwordHash: string; role: Role },
 ): Promise<{ user: UserRecord; insertedAt: Date } | null> {
-  try {
-    const { rows } = await db.query<UserRow & { inserted_at: Date }>(
-      `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3) RETURNING ${COLUMNS}, clock_timestamp() AS inserted_at`,
-      [user.email, user.passwordHash, user.role],
-    );
-    return { user: toRecord(rows[0]!), insertedAt: rows[0]!.inserted_at };
-  } catch (err) {
-    if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) return null;
-    throw err;
-  }
+  const { rows } = await db.query<UserRow & { inserted_at: Date }>(
+    `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING
+     RETURNING ${COLUMNS}, clock_timestamp() AS inserted_at`,
+    [user.email, user.passwordHash, user.role],
+  );
+  const row = rows[0];
+  return row === undefined ? null : { user: toRecord(row), insertedAt: row.inserted_at };
 }
 
 export async function findUserByEmail(db: Queryable, email: string): Promise<UserRecord | null> {

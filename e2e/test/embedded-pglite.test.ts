@@ -40,3 +40,13 @@ it('signs up and in on auth, and orders accepts the session cookie auth set', as
   expect((await list.json() as { ticketId: string }[]).map((o) => o.ticketId).sort()).toEqual(['first', 'second']);
   expect(auth.output()).toContain('"database":"pglite"');
 });
+
+it('answers a signup with an email in use 409 on PGlite too, and signs up the next one', async () => {
+  // PGlite throws where PostgreSQL turns a COMMIT after a failed statement into a rollback.
+  const first = await postJson(`${auth.url}/api/users/signup`, { email: 'twice@example.com', password: 'password1' });
+  expect(first.status).toBe(201);
+  const again = await postJson(`${auth.url}/api/users/signup`, { email: 'twice@example.com', password: 'password1' });
+  expect(again.status).toBe(409);
+  expect(await again.json()).toEqual({ errors: [{ message: 'Email in use', field: 'email' }] });
+  expect((await postJson(`${auth.url}/api/users/signup`, { email: 'next@example.com', password: 'password1' })).status).toBe(201);
+});
