@@ -9,6 +9,12 @@ describe('prettyLine', () => {
     expect(line({ msg: 'listening', port: 3000, production: false })).toBe('09:05:07.042 INFO  auth listening  port=3000 production=false\n');
   });
 
+  it('does not repeat in a request line\'s fields what its message says', () => {
+    expect(line({ msg: 'GET /api/orders/:id 200', method: 'GET', route: '/api/orders/:id', path: '/api/orders/1', status: 200, ms: 1.5, userId: null }))
+      .toBe('09:05:07.042 INFO  auth GET /api/orders/:id 200  path=/api/orders/1 ms=1.5 userId=null\n');
+    expect(line({ msg: 'GET /api/orders 200', method: 'GET', route: '/api/orders', path: '/api/orders', status: 200 })).toBe('09:05:07.042 INFO  auth GET /api/orders 200\n');
+  });
+
   it('marks an audit line with its event', () => {
     expect(line({ level: 30, msg: 'admin banned a user', audit: 'user.banned', reason: 'spam and more' }))
       .toBe('09:05:07.042 INFO  auth AUDIT user.banned admin banned a user  reason="spam and more"\n');

@@ -44,7 +44,13 @@ export function prettyLine(json: string, options: { colour: boolean }): string {
   const shownLevel = options.colour ? `\u001b[${COLOURS[level] ?? '0'}m${name.padEnd(5)}\u001b[0m` : name.padEnd(5);
   const audit = typeof entry.audit === 'string' ? ` AUDIT ${entry.audit}` : '';
   const err = errorParts(entry.err);
-  const fields = Object.entries(entry).filter(([key]) => !OWN_PLACES.has(key)).map(([key, value]) => field(key, value));
+  const shown = new Set(OWN_PLACES);
+  // A request line's message is `GET /api/orders/:id 200`: those three are not repeated, nor a path that is the route.
+  if (entry.msg === `${String(entry.method)} ${String(entry.route)} ${String(entry.status)}`) {
+    for (const key of ['method', 'route', 'status']) shown.add(key);
+    if (entry.path === entry.route) shown.add('path');
+  }
+  const fields = Object.entries(entry).filter(([key]) => !shown.has(key)).map(([key, value]) => field(key, value));
   const rest = [err.inline, ...fields].filter((part) => part !== '').join(' ');
   const service = typeof entry.name === 'string' ? ` ${entry.name}` : '';
   return `${clock(entry.time)} ${shownLevel}${service}${audit} ${String(entry.msg ?? '')}${rest === '' ? '' : `  ${rest}`}${err.after}\n`;
