@@ -52,4 +52,7 @@ export const MIGRATIONS: readonly string[] = [
      replaced_by bytea
    );
    CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);`,
+  // The last ban's date outlives an unban, so a sign-in right after an unban is dated after it.
+  `ALTER TABLE users ADD COLUMN last_banned_at timestamptz;
+   UPDATE users SET last_banned_at = banned_at WHERE banned_at IS NOT NULL;`,
 ];

@@ -22,6 +22,8 @@ export interface UserRecord extends PublicUser {
   banVersion: number;
   /** When every session of the user was last ended: tokens issued at or before it are refused. */
   sessionsRevokedAt: Date | null;
+  /** When the user was last banned, kept after an unban: tokens issued at or before it stay refused. */
+  lastBannedAt: Date | null;
 }
 
 interface UserRow {
@@ -33,9 +35,10 @@ interface UserRow {
   ban_reason: string | null;
   ban_version: number;
   sessions_revoked_at: Date | null;
+  last_banned_at: Date | null;
 }
 
-const COLUMNS = 'id, email, role, password_hash, banned_at, ban_reason, ban_version, sessions_revoked_at';
+const COLUMNS = 'id, email, role, password_hash, banned_at, ban_reason, ban_version, sessions_revoked_at, last_banned_at';
 
 function toRecord(row: UserRow): UserRecord {
   return {
@@ -47,6 +50,7 @@ function toRecord(row: UserRow): UserRecord {
     banReason: row.ban_reason,
     banVersion: row.ban_version,
     sessionsRevokedAt: row.sessions_revoked_at,
+    lastBannedAt: row.last_banned_at,
   };
 }
 
@@ -121,7 +125,8 @@ export async function databaseNow(db: Queryable): Promise<Date> {
 export async function setBan(tx: Queryable, id: string, ban: { reason: string } | null): Promise<{ user: UserRecord; at: Date }> {
   const { rows } = await tx.query<UserRow & { changed_at: Date }>(
     `WITH clock AS (SELECT clock_timestamp() AS at)
-     UPDATE users SET banned_at = CASE WHEN $2::boolean THEN clock.at END, ban_reason = $3, ban_version = ban_version + 1
+     UPDATE users SET banned_at = CASE WHEN $2::boolean THEN clock.at END, ban_reason = $3, ban_version = ban_version + 1,
+       last_banned_at = CASE WHEN $2::boolean THEN clock.at ELSE last_banned_at END
      FROM clock WHERE id = $1 RETURNING ${COLUMNS}, clock.at AS changed_at`,
     [id, ban !== null, ban?.reason ?? null],
   );

@@ -4,9 +4,10 @@ import request from 'supertest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { AUTH_STREAM } from '@ticketing/common';
-import { waitFor } from '@ticketing/testing';
+import { jwtFromCookie, sessionCookieOf, waitFor } from '@ticketing/testing';
 import { signup } from './signup.js';
-import { ADMIN_EMAIL, startAuth, type TestAuth } from './start-auth.js';
+import { ADMIN_EMAIL, authAppWith, startAuth, type TestAuth } from './start-auth.js';
+import type { PasswordHasher } from '../src/password-hasher.js';
 
 let auth: TestAuth;
 let adminCookie: string;
@@ -167,6 +168,30 @@ describe('POST /api/admin/users/:id/ban and /unban', () => {
       .set('Content-Type', 'application/json').send('{"reason":');
     expect(badJson.status).toBe(400);
     expect(await outbox(target.id)).toHaveLength(0);
+  });
+});
+
+describe('signing in right after an unban', () => {
+  it('gets a token dated after the ban, so every service lets it in, even within the ban\'s second', async () => {
+    // A hasher that costs nothing, so the ban, the unban and the sign-in fit in one second.
+    const instant: PasswordHasher = {
+      hash: async (password) => `plain$${password}`,
+      verify: async (password, stored) => stored === `plain$${password}`,
+      verifyNothing: async () => false,
+    };
+    const app = authAppWith(auth, { hasher: instant });
+    const created = await request(app).post('/api/users/signup').send({ email: 'quick-unban@example.com', password: 'password1' }).expect(201);
+    const id = created.body.id as string;
+    await waitFor(() => Date.now() % 1000 < 100, { what: 'the start of a second' });
+    const banned = await ban(id);
+    expect(banned.status).toBe(200);
+    await unban(id).expect(200);
+    const signin = await request(app).post('/api/users/signin').send({ email: 'quick-unban@example.com', password: 'password1' }).expect(200);
+    const { iat } = JSON.parse(Buffer.from(jwtFromCookie(sessionCookieOf(signin)).split('.')[1]!, 'base64url').toString()) as { iat: number };
+    const bannedAtMs = Date.parse(banned.body.bannedAt as string);
+    expect(iat * 1000).toBeGreaterThan(bannedAtMs);
+    await waitFor(() => auth.deps.banSync.bans.isBanned(id, bannedAtMs), { what: 'the ban to reach the ban list' });
+    expect(auth.deps.banSync.bans.isBanned(id, iat * 1000)).toBe(false);
   });
 });
 

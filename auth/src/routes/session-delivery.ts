@@ -53,11 +53,13 @@ const MAX_SIGNING_WAIT_MS = 1_500;
 /**
  * An access token for `user`, whose row the caller has locked, dated by the database's clock (the
  * clock that dates bans and revocations). A token's `iat` has whole seconds, and one issued in the
- * second of the user's last revocation counts as issued before it and would be refused; so when
- * the clock is still in that second, this waits (under a second) until it has passed.
+ * second of the user's last revocation or last ban counts as issued before it and would be
+ * refused (every service keeps a ban's entry after an unban); so when the clock is still in that
+ * second, this waits (under a second) until it has passed.
  */
 export async function signAccessToken(tx: Queryable, signer: TokenSigner, user: UserRecord): Promise<string> {
-  const revokedMs = user.sessionsRevokedAt?.getTime();
+  const times = [user.sessionsRevokedAt, user.lastBannedAt].filter((at): at is Date => at !== null).map((at) => at.getTime());
+  const revokedMs = times.length === 0 ? undefined : Math.max(...times);
   const deadline = Date.now() + MAX_SIGNING_WAIT_MS;
   for (;;) {
     const issuedAtMs = (await databaseNow(tx)).getTime();
@@ -65,7 +67,7 @@ export async function signAccessToken(tx: Queryable, signer: TokenSigner, user: 
     if (!tooEarly) return signer.sign(user, { issuedAtMs });
     const waitMs = Math.floor(revokedMs / 1000) * 1000 + 1_000 - issuedAtMs;
     if (Date.now() + waitMs > deadline) {
-      throw new HttpError('SERVICE_UNAVAILABLE', { message: 'Try again in a moment', cause: new Error('the user\'s last revocation is dated ahead of the database clock') });
+      throw new HttpError('SERVICE_UNAVAILABLE', { message: 'Try again in a moment', cause: new Error('the user\'s last revocation or ban is dated ahead of the database clock') });
     }
     await new Promise((resolve) => { setTimeout(resolve, Math.max(waitMs, 1)); });
   }
