@@ -21,6 +21,8 @@ export interface AuthConfig extends ServiceConfig {
   refreshTokenTtlMs: number;
   /** How long a session may go unused before its refresh token stops working (`REFRESH_TOKEN_IDLE_TTL`), in ms. */
   refreshTokenIdleTtlMs: number;
+  /** `AUTH_STREAM_REPLICAS`: the nodes of the NATS cluster that keep the `AUTH` stream (1 to 5; 3 on a 3-node cluster). */
+  authStreamReplicas: number;
 }
 
 /** Reads and validates the auth service's settings (see the README's config table). */
@@ -50,5 +52,7 @@ export function loadConfig(env: Env): AuthConfig {
   if (refreshTokenIdleTtlMs <= service.accessTokenTtlMs) {
     throw new ConfigError('REFRESH_TOKEN_IDLE_TTL', `must be longer than ACCESS_TOKEN_TTL (${service.accessTokenTtlMs}ms), got ${refreshTokenIdleTtlMs}ms`);
   }
-  return { ...service, signingKey, adminEmails, refreshTokenTtlMs, refreshTokenIdleTtlMs, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute, authInFlightPerAddress };
+  // JetStream keeps at most 5 replicas of a stream; more than the cluster has nodes, and creating it fails (auth logs why and retries).
+  const authStreamReplicas = read.integer('AUTH_STREAM_REPLICAS', { default: 1, min: 1, max: 5 });
+  return { ...service, authStreamReplicas, signingKey, adminEmails, refreshTokenTtlMs, refreshTokenIdleTtlMs, authRateLimitPerMinute, authAccountRateLimitPerMinute, authAccountGlobalRateLimitPerMinute, authInFlightPerAddress };
 }

@@ -11,7 +11,7 @@ await runService({
   loadConfig,
   migrations: MIGRATIONS,
   // Only auth's NATS user may create and change the AUTH stream.
-  manageAuthStream: true,
+  manageAuthStream: (config) => ({ replicas: config.authStreamReplicas }),
   start: (deps) => {
     const relay = startOutboxRelay({ db: deps.db, nats: deps.nats, logger: deps.logger, registry: deps.metrics.registry });
     const pruner = startSessionPruner({ db: deps.db, logger: deps.logger });

@@ -382,4 +382,17 @@ describe('loadServiceConfig: NATS credentials', () => {
     const user = createNatsUser(dir, 'both');
     expect(configError('NATS_NKEY_SEED_FILE', () => load({ JWT_KEY: KEY_32, NATS_URL: 'nats://svc:pw@nats:4222', NATS_NKEY_SEED_FILE: user.seedFile })).message).toMatch(/use one of them/);
   });
+
+  it('takes the nodes of a cluster in NATS_URL, separated by commas, with the same credentials in each', () => {
+    expect(load({ JWT_KEY: KEY_32, NATS_URL: 'nats://nats-0:4222, nats://nats-1:4222,nats://nats-2:4222' }).natsUrl).toBe('nats://nats-0:4222,nats://nats-1:4222,nats://nats-2:4222');
+    expect(load({ JWT_KEY: KEY_32, NATS_URL: 'nats://svc:pw@a:4222,nats://svc:pw@b:4222' }).natsUrl).toBe('nats://svc:pw@a:4222,nats://svc:pw@b:4222');
+    expect(configError('NATS_URL', () => load({ JWT_KEY: KEY_32, NATS_URL: 'nats://a:4222,,nats://b:4222' })).message).toMatch(/none empty/);
+    expect(configError('NATS_URL', () => load({ JWT_KEY: KEY_32, NATS_URL: 'nats://a:4222,b:4222' })).message).toMatch(/nats: or tls:/);
+    expect(configError('NATS_URL', () => load({ JWT_KEY: KEY_32, NATS_URL: 'nats://a:4222,http://b:4222' })).message).toMatch(/nats: or tls:/);
+    const mixed = configError('NATS_URL', () => load({ JWT_KEY: KEY_32, NATS_URL: 'nats://svc:pw@a:4222,nats://b:4222' }));
+    expect(mixed.message).toMatch(/different credentials/);
+    expect(mixed.message).not.toContain('pw');
+    const user = createNatsUser(dir, 'cluster');
+    expect(configError('NATS_NKEY_SEED_FILE', () => load({ JWT_KEY: KEY_32, NATS_URL: 'nats://svc:pw@a:4222,nats://svc:pw@b:4222', NATS_NKEY_SEED_FILE: user.seedFile })).message).toMatch(/use one of them/);
+  });
 });

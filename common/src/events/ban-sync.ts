@@ -26,6 +26,8 @@ export interface BanSyncOptions {
    * exist, and warn of such limits.
    */
   manageStream?: boolean;
+  /** With `manageStream`: the replicas the stream is made with, or raised to (the nodes of a NATS cluster that each keep it; default 1). */
+  streamReplicas?: number;
   /** `ACCESS_TOKEN_TTL + CLOCK_SKEW` in ms: how long after a ban its entry is needed. */
   windowMs: number;
   /**
@@ -79,7 +81,7 @@ function contextOf(options: BanSyncOptions, progress: BanSyncProgress): BanSyncC
   const { nats, bans, windowMs, logger } = options;
   const metrics = banSyncMetrics(options.registry, bans, progress);
   return {
-    nats, bans, windowMs, logger, metrics, manageStream: options.manageStream ?? false, clockSkewMs: options.clockSkewMs ?? 30_000,
+    nats, bans, windowMs, logger, metrics, manageStream: options.manageStream ?? false, streamReplicas: options.streamReplicas ?? 1, clockSkewMs: options.clockSkewMs ?? 30_000,
     checkIntervalMs: options.checkIntervalMs ?? 5_000, now: options.now ?? Date.now,
   };
 }
@@ -104,6 +106,8 @@ export interface ServiceBanSyncOptions {
   nats: NatsClient;
   /** Auth's sync creates the `AUTH` stream and keeps its limits; every other service's waits for it (default false). */
   manageStream?: boolean;
+  /** With `manageStream`: the stream's replicas (default 1). */
+  streamReplicas?: number;
   logger: Logger;
   /** Where to register the ban metrics (`ban_list_size`, `ban_events_applied_total`, ...). */
   registry?: Registry;
@@ -128,5 +132,5 @@ export function startServiceBanSync(options: ServiceBanSyncOptions): BanSync {
     registers: registry ? [registry] : [],
   });
   const bans = new BanList({ max: config.banCacheMax, windowMs, logger, now, onEarlyEviction: () => early.inc() });
-  return startBanSync({ nats: options.nats, bans, manageStream: options.manageStream, windowMs, clockSkewMs: config.clockSkewMs, logger, registry, now });
+  return startBanSync({ nats: options.nats, bans, manageStream: options.manageStream, streamReplicas: options.streamReplicas, windowMs, clockSkewMs: config.clockSkewMs, logger, registry, now });
 }

@@ -13,6 +13,8 @@ export interface BanSyncContext extends BanEventTarget {
    * NATS lets change it), or waits for it to exist and reads it as it is (every other service's).
    */
   manageStream: boolean;
+  /** With `manageStream`: the replicas the stream is made with, or raised to. */
+  streamReplicas: number;
   /**
    * How often the consumer's delivered position is compared with the last event applied, in ms: a
    * position ahead of it that does not move means someone else took events meant for this sync.
@@ -61,7 +63,7 @@ export async function consumeBanEvents(context: BanSyncContext, progress: BanSyn
  */
 async function streamToConsume(nc: NatsConnection, context: BanSyncContext, progress: BanSyncProgress): Promise<{ lastStoredMs: number | undefined } | 'missing'> {
   const jsm = await jetstreamManager(nc);
-  const info = context.manageStream ? await ensureAuthStream(jsm, { windowMs: context.windowMs }) : await authStreamInfo(jsm);
+  const info = context.manageStream ? await ensureAuthStream(jsm, { windowMs: context.windowMs, replicas: context.streamReplicas }) : await authStreamInfo(jsm);
   if (info === undefined) {
     if (progress.noteStreamMissing(true)) context.logger.warn('the AUTH stream does not exist yet; waiting for auth to create it (ban list not caught up)');
     return 'missing';

@@ -17,7 +17,10 @@ export interface NatsClient {
 }
 
 export interface ConnectNatsOptions {
-  /** The server, with a user and password (or a token) in it if it takes those. */
+  /**
+   * The server, with a user and password (or a token) in it if it takes those; or the nodes of a
+   * cluster separated by commas, each with the same credentials. The client fails over between them.
+   */
   url: string;
   /**
    * An NKey user seed (`SU...`, see `NATS_NKEY_SEED_FILE`) to sign the server's challenge with:
@@ -52,18 +55,27 @@ function cancellableDelay(ms: number): { done: Promise<void>; cancel(): void } {
 }
 
 /**
- * The server to dial and the credentials in a NATS URL (`nats://user:password@host:4222`, or
- * `nats://token@host:4222`), which the client does not read from the URL itself, and the URL as
- * logs may show it: without its password or token.
+ * The servers to dial and the credentials in a NATS URL, or several separated by commas (the nodes
+ * of a cluster: `nats://a:4222,nats://b:4222`), with a user and password (`nats://user:password@host:4222`)
+ * or a token (`nats://token@host:4222`) that the client does not read from a URL itself, and the
+ * URLs as logs may show them: without a password or token. Every URL must carry the same credentials.
  */
-function natsTarget(url: string): { server: string; credentials: { user?: string; pass?: string; token?: string }; shown: string } {
-  const parsed = new URL(url);
-  const user = decodeURIComponent(parsed.username);
-  const pass = decodeURIComponent(parsed.password);
-  const server = `${parsed.protocol}//${parsed.host}`;
-  if (user === '') return { server, credentials: {}, shown: server };
-  if (pass === '') return { server, credentials: { token: user }, shown: `${parsed.protocol}//***@${parsed.host}` };
-  return { server, credentials: { user, pass }, shown: `${parsed.protocol}//${parsed.username}:***@${parsed.host}` };
+function natsTarget(urls: string): { servers: string[]; credentials: { user?: string; pass?: string; token?: string }; shown: string } {
+  const targets = urls.split(',').map((url) => url.trim()).filter((url) => url !== '').map((url) => {
+    const parsed = new URL(url);
+    const user = decodeURIComponent(parsed.username);
+    const pass = decodeURIComponent(parsed.password);
+    const server = `${parsed.protocol}//${parsed.host}`;
+    if (user === '') return { server, credentials: {}, shown: server };
+    if (pass === '') return { server, credentials: { token: user }, shown: `${parsed.protocol}//***@${parsed.host}` };
+    return { server, credentials: { user, pass }, shown: `${parsed.protocol}//${parsed.username}:***@${parsed.host}` };
+  });
+  if (targets.length === 0) throw new TypeError('connectNats: url names no server');
+  const credentials = JSON.stringify(targets[0]!.credentials);
+  if (targets.some((target) => JSON.stringify(target.credentials) !== credentials)) {
+    throw new TypeError('connectNats: every server in url must carry the same credentials');
+  }
+  return { servers: targets.map((target) => target.server), credentials: targets[0]!.credentials, shown: targets.map((target) => target.shown).join(',') };
 }
 
 /** The inbox prefix of a client named `name`: `_INBOX_<name>`, as one subject token. */
@@ -148,7 +160,7 @@ export function connectNats(options: ConnectNatsOptions): NatsClient {
         let nc = current;
         // A restarted loop finds the connection the last one made still open, and waits out that one.
         if (nc === undefined || nc.isClosed()) {
-          nc = await connect({ ...authentication, servers: target.server, name, inboxPrefix, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
+          nc = await connect({ ...authentication, servers: target.servers, name, inboxPrefix, maxReconnectAttempts: -1, reconnectTimeWait: 500, pingInterval: 10_000 });
           if (closed) {
             await nc.close();
             return;
@@ -258,8 +270,9 @@ export function authStreamShortfalls(config: StreamConfig, options: { windowMs: 
 }
 
 /**
- * Creates the `AUTH` stream, or brings an existing one up to the designed limits, and resolves with
- * its info. Safe to call from every replica at once. Only auth does this (NATS authorization lets
+ * Creates the `AUTH` stream with `replicas` (default 1; 3 on a 3-node cluster), or brings an
+ * existing one up to the designed limits and at least that many replicas (never fewer), and
+ * resolves with its info. Safe to call from every replica at once. Only auth does this (NATS authorization lets
  * no other service change the stream); the others wait for it with {@link authStreamInfo}.
  *
  * @example
@@ -278,9 +291,11 @@ export async function ensureAuthStream(jsm: JetStreamManager, options: { windowM
     }
   }
   const { config } = existing;
-  if (authStreamShortfalls(config, options).length === 0) return existing;
+  const replicas = Math.max(config.num_replicas, wanted.num_replicas);
+  if (authStreamShortfalls(config, options).length === 0 && replicas === config.num_replicas) return existing;
   return jsm.streams.update(AUTH_STREAM, {
     ...config,
+    num_replicas: replicas,
     max_msgs: -1,
     max_bytes: -1,
     max_msgs_per_subject: -1,

@@ -79,6 +79,24 @@ export function configReader(env: Env) {
       }
       return text;
     },
+    /** Comma-separated URLs (the nodes of a cluster), each with one of `protocols`; kept as given. */
+    urls(name: string, options: { protocols: readonly string[]; default: string }): string {
+      const text = raw(name) ?? options.default;
+      const items = text.split(',').map((item) => item.trim());
+      if (items.some((item) => item === '')) throw new ConfigError(name, 'must list URLs separated by commas, with none empty');
+      for (const item of items) {
+        let url: URL;
+        try {
+          url = new URL(item);
+        } catch {
+          throw new ConfigError(name, `must list URLs, and one is not a URL (entry ${items.indexOf(item) + 1})`);
+        }
+        if (!options.protocols.includes(url.protocol)) {
+          throw new ConfigError(name, `must use ${options.protocols.join(' or ')}, got ${url.protocol}`);
+        }
+      }
+      return items.join(',');
+    },
     list(name: string): string[] {
       return (raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
     },

@@ -82,7 +82,9 @@ export function loadServiceConfig(env: Env, defaults: ServiceDefaults): ServiceC
     ? 0
     : read.integer('TRUST_PROXY', { default: 0, min: 0, max: MAX_TRUST_PROXY_HOPS });
   const { jwtAlgorithm, tokenKeys } = readVerificationKeys(env, { signs: defaults.signsTokens === true });
-  const natsUrl = read.url('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' })!;
+  const natsUrl = read.urls('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' });
+  const credentials = new Set(natsUrl.split(',').map((item) => { const url = new URL(item); return `${url.username}:${url.password}`; }));
+  if (credentials.size > 1) throw new ConfigError('NATS_URL', 'lists servers with different credentials: give every one the same');
   // Any other spelling ("Production", "prod") would silently drop secure cookies and HTTPS-only sign-in.
   const production = read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production';
   const logFormat = read.optional('LOG_FORMAT') === undefined ? undefined : read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], 'json');

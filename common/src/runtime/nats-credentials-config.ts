@@ -11,8 +11,8 @@ import { ConfigError, configReader, type Env } from './config-reader.js';
 export function readNkeySeed(env: Env, natsUrl: string): string | undefined {
   const path = configReader(env).optional('NATS_NKEY_SEED_FILE');
   if (path === undefined) return undefined;
-  const url = new URL(natsUrl);
-  if (url.username !== '' || url.password !== '') {
+  const urls = natsUrl.split(',').map((item) => new URL(item.trim()));
+  if (urls.some((url) => url.username !== '' || url.password !== '')) {
     throw new ConfigError('NATS_NKEY_SEED_FILE', 'is set, and NATS_URL holds credentials too: use one of them');
   }
   let seed: string;

@@ -38,7 +38,7 @@ interface CommonOptions<C extends ServiceConfig> {
    * Create the `AUTH` stream and keep its limits: auth only, whose NATS user may change it. Every
    * other service waits for the stream to exist (default false).
    */
-  manageAuthStream?: boolean;
+  manageAuthStream?: boolean | ((config: C) => { replicas: number });
 }
 
 /** A service that owns a database: it is opened and migrated before `start`. */
@@ -125,7 +125,10 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   }
   const metrics = createMetrics({ service });
   const nats = connectNats({ url: config.natsUrl, nkeySeed: config.natsNkeySeed, name: service, logger, registry: metrics.registry });
-  const banSync = startServiceBanSync({ config, nats, logger, registry: metrics.registry, manageStream: options.manageAuthStream });
+  const manage = typeof options.manageAuthStream === 'function' ? options.manageAuthStream(config) : options.manageAuthStream;
+  const banSync = startServiceBanSync({
+    config, nats, logger, registry: metrics.registry, manageStream: manage !== undefined && manage !== false, streamReplicas: typeof manage === 'object' ? manage.replicas : undefined,
+  });
   const parts = start({ config, logger, metrics, nats, banSync });
   const server = await listen(parts.app, config.port).catch((err: unknown) => exitWith(`${service}: ${(err as Error).message}`));
   const metricsServer = await listen(createMetricsApp(metrics), config.metricsPort)
