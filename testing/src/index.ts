@@ -4,6 +4,7 @@ export { silentLogger, capturingLogger } from './loggers.js';
 export { freePort, portAccepts } from './free-port.js';
 export { startPostgresServer, type PostgresServer } from './postgres-server.js';
 export { startNatsServer, type NatsServer, type NatsServerOptions } from './nats-server.js';
+export { startNatsCluster, type NatsCluster } from './nats-cluster.js';
 export { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from './service-process.js';
 
 /** A JWT key for tests only (32 bytes); never used outside them. */

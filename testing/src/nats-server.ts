@@ -11,6 +11,8 @@ export interface NatsServer {
   start(): Promise<void>;
   /** Stops it and waits for the process to exit. */
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL), as a crashed node, and waits for the process to exit. */
+  kill(): Promise<void>;
   /** Stops it and deletes its store. */
   destroy(): Promise<void>;
 }
@@ -60,11 +62,11 @@ async function launch(port: number, storeDir: string, portsDir: string, deadline
   throw new Error(`nats-server exited with ${child.exitCode ?? child.signalCode} before listening: ${output.trim()}`);
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   // No pid: it never started (nats-server missing), so there is no exit to wait for.
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
+  child.kill(signal);
   await exited;
 }
 
@@ -132,6 +134,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       if (!running) return;
       child = undefined;
       await stopProcess(running);
+    },
+    async kill() {
+      await starting?.catch(() => undefined);
+      const running = child;
+      if (!running) return;
+      child = undefined;
+      await stopProcess(running, 'SIGKILL');
     },
     async destroy() {
       await server.stop();

@@ -117,6 +117,19 @@ function stopOnReconnect(nats: NatsClient, messages: ConsumerMessages, interrupt
 }
 
 /**
+ * Statuses after which this consumer may deliver nothing more, and what they mean. An ordered
+ * consumer lives on one server (the stream's leader when it was made): when that node dies, the
+ * client misses heartbeats, finds the consumer gone, or makes it again itself, with the first
+ * pass's start time beside a start sequence, which the server refuses.
+ */
+const LOST_CONSUMER: Readonly<Record<string, string>> = {
+  reset: 'reset (a gap in delivery, or missed heartbeats)',
+  heartbeats_missed: 'missed its heartbeats (its server may be gone)',
+  consumer_not_found: 'is gone (its server may have died)',
+  ordered_consumer_recreated: 'was made again by the client',
+};
+
+/**
  * Ends the pass when the consumer is lost or reset, so that the next one starts afresh after the
  * last event applied. A lost stream (or consumer): after the retry pause, since the server may
  * still be removing the old stream's files, and a stream made again in that moment can lose what
@@ -131,8 +144,9 @@ function stopOnLostConsumer(messages: ConsumerMessages, context: BanSyncContext,
         messages.stop();
         break;
       }
-      if (status.type === 'reset') {
-        context.logger.warn('ban sync consumer reset (a gap in delivery, or missed heartbeats); starting a fresh one after the last event applied');
+      const lost = LOST_CONSUMER[status.type];
+      if (lost !== undefined) {
+        context.logger.warn({ status: status.type }, `ban sync consumer ${lost}; starting a fresh one after the last event applied`);
         interruption.resumeAtOnce = true;
         messages.stop();
         break;

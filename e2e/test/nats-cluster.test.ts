@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { AUTH_STREAM, Subjects } from '@ticketing/common/events';
+import { createTokenKey, createTokenSigner } from '@ticketing/common/tokens';
+import { createTestDatabase, postJson, startNatsCluster, TEST_JWT_KEY, waitFor, type NatsCluster, type TestDatabase } from '@ticketing/testing';
+import { startService, type ServiceProcess } from './service-process.js';
+import { signup } from './signup.js';
+
+// Two auth replicas and two orders replicas, real processes, on a 3-node JetStream cluster on
+// loopback with the AUTH stream at 3 replicas; bans in bursts through both auths while the
+// stream's leader is killed, and an orders replica that starts in the middle of a burst.
+let cluster: NatsCluster;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+let authDb: TestDatabase;
+let authSql: pg.Pool;
+let ordersDb: TestDatabase;
+let auths: ServiceProcess[] = [];
+let orders: ServiceProcess[] = [];
+const late: ServiceProcess[] = [];
+let admin: { id: string; cookie: string };
+const signer = createTokenSigner({ key: createTokenKey(TEST_JWT_KEY), ttlMs: 15 * 60_000 });
+
+const env = () => ({ JWT_KEY: TEST_JWT_KEY, NATS_URL: cluster.url, ADMIN_EMAILS: 'admin@example.com', AUTH_RATE_LIMIT: '1000' });
+const startAuth = () => startService('auth', { ...env(), DATABASE_URL: authDb.url, AUTH_STREAM_REPLICAS: '3' });
+const startOrders = () => startService('orders', { ...env(), DATABASE_URL: ordersDb.url });
+
+beforeAll(async () => {
+  [cluster, authDb, ordersDb] = await Promise.all([startNatsCluster(), createTestDatabase(), createTestDatabase()]);
+  authSql = new pg.Pool({ connectionString: authDb.url, max: 2 });
+  nc = await connect({ servers: cluster.url.split(',') });
+  jsm = await jetstreamManager(nc);
+  auths = await Promise.all([startAuth(), startAuth()]);
+  orders = await Promise.all([startOrders(), startOrders()]);
+  admin = await signup(auths[0]!.url, 'admin@example.com');
+}, 120_000);
+afterAll(async () => {
+  await Promise.all([...auths, ...orders, ...late].map((service) => service.stop()));
+  await nc?.close();
+  await authSql?.end();
+  await Promise.all([cluster?.destroy(), authDb?.drop(), ordersDb?.drop()]);
+});
+
+/** Users made in auth's database directly (signing up 1 000 would cost 1 000 password hashes), each with a token from before its ban. */
+async function usersWithTokens(count: number, prefix: string): Promise<{ id: string; token: string }[]> {
+  const { rows } = await authSql.query<{ id: string; email: string }>(
+    `INSERT INTO users (email, password_hash, role)
+     SELECT $1 || n || '@example.com', 'not-a-hash', 'user' FROM generate_series(1, $2::int) AS n RETURNING id, email`,
+    [`${prefix}-${randomUUID().slice(0, 8)}-`, count],
+  );
+  const issuedAtMs = Date.now() - 5_000;
+  return rows.map((row) => ({ id: row.id, token: signer.sign({ id: row.id, email: row.email, role: 'user' }, { issuedAtMs }) }));
+}
+
+/** Bans every user, `concurrency` at a time, alternating between the auth replicas; `onProgress` hears each answer. */
+async function banAll<U extends { id: string }>(users: readonly U[], onProgress: (answered: U[]) => Promise<void> | void = () => undefined): Promise<void> {
+  let next = 0;
+  const answered: U[] = [];
+  const worker = async () => {
+    while (next < users.length) {
+      const user = users[next]!;
+      const auth = auths[next++ % auths.length]!;
+      const res = await postJson(`${auth.url}/api/admin/users/${user.id}/ban`, { reason: 'burst' }, admin.cookie);
+      expect(res.status).toBe(200);
+      answered.push(user);
+      await onProgress(answered);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+/** Waits until `service` answers 403 to every user's token. */
+async function refusesAll(service: ServiceProcess, users: readonly { token: string }[], timeoutMs = 60_000): Promise<void> {
+  let left = [...users];
+  let statuses: number[] = [];
+  await waitFor(async () => {
+    statuses = await Promise.all(left.map(async (user) => (await fetch(`${service.url}/api/orders`, { headers: { authorization: `Bearer ${user.token}` } })).status));
+    left = left.filter((_, index) => statuses[index] !== 403);
+    return left.length === 0;
+  }, { timeoutMs, intervalMs: 200, what: 'every banned user to be refused' }).catch((err: Error) => {
+    const problems = service.output().split('\n').filter((line) => /"level":(40|50)/.test(line)).slice(-10).join('\n');
+    throw new Error(`${err.message}: ${left.length} of ${users.length} still answered ${[...new Set(statuses.filter((status) => status !== 403))].join(', ')}; its last warnings:\n${problems}`);
+  });
+}
+
+async function metric(service: ServiceProcess, line: RegExp): Promise<number> {
+  const text = await (await fetch(`${service.metricsUrl}/metrics`)).text();
+  const found = text.split('\n').find((row) => line.test(row));
+  return found === undefined ? 0 : Number(found.split(' ').at(-1));
+}
+const appliedBans = (service: ServiceProcess, result: string) =>
+  metric(service, new RegExp(`^ban_events_applied_total\\{.*subject="${Subjects.UserBanned}".*result="${result}"`));
+
+/** The ids of the ban events in the stream, in stream order. */
+async function streamBanIds(): Promise<string[]> {
+  const js = (await import('@nats-io/jetstream')).jetstream(nc);
+  const consumer = await js.consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserBanned });
+  const { num_pending: pending } = await consumer.info();
+  const ids: string[] = [];
+  if (pending === 0) return ids;
+  const messages = await consumer.consume();
+  for await (const msg of messages) {
+    ids.push((msg.json() as { id: string }).id);
+    if (msg.info.pending === 0) break;
+  }
+  await messages.close();
+  return ids;
+}
+
+it('keeps the AUTH stream on 3 nodes', async () => {
+  const info = await jsm.streams.info(AUTH_STREAM);
+  expect(info.config.num_replicas).toBe(3);
+  expect(info.cluster?.leader).toMatch(/^n[0-2]$/);
+  expect(info.cluster?.replicas).toHaveLength(2);
+});
+
+it('a burst of bans through both auths while the stream leader is killed reaches both orders replicas, each event once and in commit order', async () => {
+  const users = await usersWithTokens(200, 'burst');
+  let killed: string | undefined;
+  await banAll(users, async (answered) => {
+    if (answered.length !== 60) return;
+    killed = (await jsm.streams.info(AUTH_STREAM)).cluster!.leader!;
+    await cluster.node(killed).kill();
+  });
+  expect(killed).toBeDefined();
+  for (const service of orders) await refusesAll(service, users);
+
+  // Published once each (the relays dedupe through the lease and the stream's duplicate window), in the outbox's commit order.
+  const { rows } = await authSql.query<{ id: string }>('SELECT id FROM outbox WHERE subject = $1 ORDER BY seq', [Subjects.UserBanned]);
+  expect(rows).toHaveLength(200);
+  expect(await waitFor(async () => {
+    const ids = await streamBanIds();
+    return ids.length === 200 ? ids : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 500, what: 'the stream to hold the 200 bans' })).toEqual(rows.map((row) => row.id));
+  // Applied once each on every replica: a redelivered one would count as stale.
+  for (const service of orders) {
+    expect(await appliedBans(service, 'applied')).toBe(200);
+    expect(await appliedBans(service, 'stale')).toBe(0);
+  }
+
+  // The killed node rejoins and catches up.
+  await cluster.node(killed!).start();
+  await waitFor(async () => {
+    const { cluster: state } = await jsm.streams.info(AUTH_STREAM);
+    return state?.replicas?.length === 2 && state.replicas.every((replica) => replica.current && replica.offline !== true && (replica.lag ?? 0) === 0)
+      && [state.leader, ...state.replicas.map((replica) => replica.name)].includes(killed!);
+  }, { timeoutMs: 60_000, intervalMs: 500, what: `node ${killed} to rejoin the stream and catch up` });
+}, 180_000);
+
+it('an orders replica started during a burst of 1 000 bans refuses every banned user once ready', async () => {
+  const users = await usersWithTokens(1_000, 'replay');
+  let replica: Promise<ServiceProcess> | undefined;
+  let bannedBeforeStart: { token: string }[] = [];
+  const burst = banAll(users, (answered) => {
+    if (answered.length !== 300) return;
+    bannedBeforeStart = [...answered];
+    replica = startOrders();
+  });
+  const fresh = await waitFor(() => replica, { what: 'the 300th ban' }).then((starting) => starting);
+  late.push(fresh);
+  // Every ban answered before it started was replayed before it reported ready: refused on the
+  // first try, with no waiting. The rest arrive live.
+  const statuses = await Promise.all(bannedBeforeStart.map(async (user) => (await fetch(`${fresh.url}/api/orders`, { headers: { authorization: `Bearer ${user.token}` } })).status));
+  expect(statuses.filter((status) => status !== 403)).toEqual([]);
+  expect(bannedBeforeStart).toHaveLength(300);
+  await burst;
+  await refusesAll(fresh, users);
+  for (const service of orders) await refusesAll(service, users);
+  expect(await appliedBans(fresh, 'stale')).toBe(0);
+}, 180_000);
