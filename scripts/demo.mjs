@@ -29,12 +29,16 @@ function runningSystem() {
   } catch {
     throw new StepFailed(`nothing runs from ${dataDir}: start it with npm start, and run the demo once it says ready`);
   }
+  expectThat(Number.isSafeInteger(run?.pid) && run.pid > 1, `${dataDir}/run.json is not what npm start writes: stop npm start, delete it, and start again`);
   try {
     process.kill(run.pid, 0);
   } catch (err) {
     expectThat(err.code === 'EPERM', `nothing runs from ${dataDir} (the runner that wrote run.json is gone): start it with npm start`);
   }
   expectThat(run.ready === true, `the system in ${dataDir} is still starting: run the demo once npm start says ready`);
+  const text = (value) => typeof value === 'string' && value !== '';
+  expectThat(text(run.auth?.url) && text(run.orders?.url) && text(run.orders?.main) && typeof run.orders?.env === 'object',
+    `${dataDir}/run.json is not what npm start writes: stop npm start, delete it, and start again`);
   return run;
 }
 
@@ -52,11 +56,13 @@ function cookiesOf(res, previous = '') {
 
 async function call(method, url, { body, cookie } = {}) {
   const res = await fetch(url, {
+    signal: AbortSignal.timeout(10_000),
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(cookie ? { cookie } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).catch((err) => {
-    throw new StepFailed(`${method} ${url}: ${err.cause?.code ?? err.message} (is npm start still running?)`);
+    const why = err.name === 'TimeoutError' ? 'no answer within 10 s' : err.cause?.code ?? err.message;
+    throw new StepFailed(`${method} ${url}: ${why} (is npm start still running?)`);
   });
   const text = await res.text();
   let json;
@@ -100,8 +106,9 @@ async function firstAnswer(url, cookie, status, what) {
 /** Starts another orders process as `npm start` runs orders, on free ports and an in-memory database; resolves with its URL once ready. */
 async function startOrdersReplica(run) {
   const startedAt = performance.now();
+  // Exactly what npm start gave orders, not this shell's settings (a DATABASE_URL of another project, say).
   const child = spawn(process.execPath, [run.orders.main], {
-    env: { ...process.env, ...run.orders.env, PORT: '0', METRICS_PORT: '0', DATA_DIR: 'memory://', LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...run.orders.env, PORT: '0', METRICS_PORT: '0', DATA_DIR: 'memory://', LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cleanups.push(() => new Promise((resolve) => {
@@ -127,6 +134,7 @@ async function startOrdersReplica(run) {
       }
     });
     child.once('exit', (code) => reject(new StepFailed(`the fresh orders replica exited (${code}) before listening: ${output.trim()}`)));
+    setTimeout(() => reject(new StepFailed(`the fresh orders replica did not listen within 30 s: ${output.trim()}`)), 30_000).unref();
   });
   const url = `http://localhost:${port}`;
   await firstAnswer(`${url}/healthz/ready`, undefined, 200, 'the fresh orders replica to be ready');
@@ -179,6 +187,14 @@ async function demo() {
   const onReplica = await call('GET', `${replica.url}/api/orders`, { cookie: signin.cookie });
   expectThat(onReplica.status === 200, `the new sign-in on the fresh replica: expected 200, got ${describe(onReplica)}`);
   step(`user signed in again: orders answered 200 with their order, and so did the fresh replica`);
+}
+
+// Stopped halfway (Ctrl-C), it still stops the replica it started.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    process.stdout.write(`FAIL  stopped by ${signal}\n`);
+    Promise.all(cleanups.splice(0).map((cleanup) => cleanup())).finally(() => process.exit(1));
+  });
 }
 
 try {

@@ -12,7 +12,7 @@
 // process stops them then).
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nkeys } from '@nats-io/transport-node';
 import { findExecutable, missingProgramMessage } from './prerequisites.mjs';
@@ -27,49 +27,84 @@ const fail = (line) => {
   process.exit(1);
 };
 
-/** The runner holding `runFile`, when it is still running; undefined when the file is stale. */
-function runningRunner() {
-  let pid;
+/** The contents of a run file, or undefined when it cannot be read as one. */
+function readRun(file) {
   try {
-    ({ pid } = JSON.parse(readFileSync(runFile, 'utf8')));
+    const run = JSON.parse(readFileSync(file, 'utf8'));
+    return typeof run === 'object' && run !== null && Number.isSafeInteger(run.pid) && run.pid > 0 ? run : undefined;
   } catch {
     return undefined;
   }
-  if (!Number.isSafeInteger(pid) || pid === process.pid) return undefined;
+}
+
+function isAlive(pid) {
   try {
     process.kill(pid, 0);
+    return true;
   } catch (err) {
-    if (err.code !== 'EPERM') return undefined;
+    return err.code === 'EPERM';
   }
-  // A pid taken over by another program since is not a runner (where /proc tells).
+}
+
+/** Whether `pid` runs this script (where /proc tells; elsewhere a live pid is taken to). */
+function isRunner(pid) {
   try {
-    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dev.mjs')) return undefined;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('scripts/dev.mjs'));
   } catch (err) {
-    if (err.code === 'ENOENT' && existsSync('/proc/self')) return undefined;
+    return !(err.code === 'ENOENT' && existsSync('/proc/self'));
   }
-  return JSON.parse(readFileSync(runFile, 'utf8'));
+}
+
+/** The runner holding `runFile`, when it is still running; undefined when the file is stale. */
+function runningRunner() {
+  const run = readRun(runFile);
+  if (run === undefined || run.pid === process.pid) return undefined;
+  return isAlive(run.pid) && isRunner(run.pid) ? run : undefined;
 }
 
 /** Takes the data folder's lock: exits with one line when another runner holds it. */
 function lockDataFolder() {
-  mkdirSync(dataDir, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const fd = openSync(runFile, 'wx', 0o600);
-      writeFileSync(fd, JSON.stringify({ pid: process.pid, startedAt: new Date(startedAt).toISOString(), ready: false }));
-      closeSync(fd);
-      return;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  // Written whole first, then linked into place in one step: no runner ever reads a half-made lock.
+  const draft = `${runFile}.${process.pid}`;
+  writeFileSync(draft, JSON.stringify({ pid: process.pid, startedAt: new Date(startedAt).toISOString(), ready: false }), { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      try {
+        linkSync(draft, runFile);
+        return;
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err;
+      }
+      const other = runningRunner();
+      if (other !== undefined) {
+        const where = other.auth?.url === undefined ? '' : ` (auth on ${other.auth.url}, orders on ${other.orders?.url})`;
+        fail(`already running in ${dataDir}, pid ${other.pid}${where}: stop it first (Ctrl-C in its terminal, or kill ${other.pid})`);
+      }
+      // A stale lock: moved aside under a name of this runner's own, so that of two runners taking
+      // it over at once, one gets it; a live lock moved aside by mistake is put back.
+      const aside = `${runFile}.stale.${process.pid}`;
+      try {
+        renameSync(runFile, aside);
+      } catch (err) {
+        if (err.code === 'ENOENT') continue;
+        throw err;
+      }
+      const moved = readRun(aside);
+      if (moved?.pid !== undefined && moved.pid !== process.pid && isAlive(moved.pid) && isRunner(moved.pid)) {
+        try {
+          linkSync(aside, runFile);
+        } catch {
+          // someone else holds it now; the next attempt says so
+        }
+      }
+      rmSync(aside, { force: true });
     }
-    const other = runningRunner();
-    if (other !== undefined) {
-      const where = other.auth === undefined ? '' : ` (auth on ${other.auth.url}, orders on ${other.orders.url})`;
-      fail(`already running in ${dataDir}, pid ${other.pid}${where}: stop it first (Ctrl-C in its terminal, or kill ${other.pid})`);
-    }
-    rmSync(runFile, { force: true });
+    fail(`cannot take ${runFile}: other runners are starting at the same moment`);
+  } finally {
+    rmSync(draft, { force: true });
   }
-  fail(`cannot take ${runFile}: another runner is starting at the same moment`);
 }
 
 /** Rewrites `runFile` (readable by this user only: it may hold JWT_KEY or a database password). */
@@ -114,6 +149,8 @@ const PASSED_SETTINGS = [
 const ownNats = !process.env.NATS_URL;
 const natsServer = ownNats ? findExecutable('nats-server') : undefined;
 if (ownNats && natsServer === undefined) fail(`${missingProgramMessage('nats-server')}; or set NATS_URL to a server of your own`);
+const missingBuild = ['auth', 'orders'].filter((name) => !existsSync(`${root}${name}/dist/main.js`));
+if (missingBuild.length > 0) fail(`${missingBuild.join(' and ')} not built: run npm run build first (npm start does)`);
 lockDataFolder();
 
 const natsPort = process.env.NATS_PORT || '4322';
@@ -246,11 +283,22 @@ waitUntilReady().then(() => {
     + `NATS ${natsUrl}, tokens ${tokens.auth.JWT_ALGORITHM}, admins ${shared.ADMIN_EMAILS}. Try: npm run demo`);
 }, (err) => fail(`waiting for the services: ${err.message}`));
 
+const STOP_TIMEOUT_MS = 15_000;
+
 function stop(code) {
-  if (stopping) return;
-  stopping = true;
   const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  if (stopping) {
+    // Asked twice (a second Ctrl-C): no more waiting.
+    for (const child of running) child.kill('SIGKILL');
+    return;
+  }
+  stopping = true;
   for (const child of running) child.kill('SIGTERM');
+  setTimeout(() => {
+    const left = children.filter((child) => child.exitCode === null && child.signalCode === null);
+    if (left.length > 0) say(`still stopping after ${STOP_TIMEOUT_MS / 1000} s: killing pid ${left.map((child) => child.pid).join(', ')}`);
+    for (const child of left) child.kill('SIGKILL');
+  }, STOP_TIMEOUT_MS).unref();
   Promise.all(running.map((child) => new Promise((resolve) => { child.once('exit', resolve); }))).then(() => {
     // Only the runner that holds the lock removes it.
     if (runningRunner() === undefined) rmSync(runFile, { force: true });
@@ -261,22 +309,14 @@ function stop(code) {
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(0));
 
-// `npm start` runs this under `sh -c`, and npm's stop signal may reach only that shell: when the
-// process that started the runner (or npm above it) is gone, stop too.
-const ancestors = [process.ppid, ...(process.env.npm_lifecycle_event ? [parentOf(process.ppid)] : [])].filter((pid) => pid > 1);
+// `npm start` runs this under `sh -c`, and npm's stop signal may reach only that shell: when npm
+// or that shell is gone, stop too. (Started otherwise, say under nohup, it outlives its parent.)
+const ancestors = process.env.npm_lifecycle_event ? [process.ppid, parentOf(process.ppid)].filter((pid) => pid > 1) : [];
 function parentOf(pid) {
   try {
     return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
   } catch {
     return 0;
-  }
-}
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
   }
 }
 if (ancestors.length > 0) setInterval(() => {

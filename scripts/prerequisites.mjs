@@ -88,24 +88,25 @@ function shown(url) {
     if (parsed.password !== '') parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    return '[a URL that does not parse]';
   }
 }
 
 /** Resolves with a one-line problem, or undefined when PostgreSQL answers at `url`. */
 async function postgresProblem(url) {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
+  let client;
   try {
+    client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+    client.on('error', () => undefined);
     await client.connect();
     await client.query('SELECT 1');
     return undefined;
   } catch (err) {
-    const reason = err.code ?? err.message;
+    const reason = err.code ?? err.message.split('\n')[0];
     return `PostgreSQL does not answer at ${shown(url)} (${reason}): start it, or set TEST_DATABASE_URL to one that runs`;
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }
 

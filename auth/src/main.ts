@@ -10,6 +10,7 @@ await runService({
   env: process.env,
   loadConfig,
   migrations: MIGRATIONS,
+  ownedTable: 'users',
   // Only auth's NATS user may create and change the AUTH stream.
   manageAuthStream: (config) => ({ replicas: config.authStreamReplicas }),
   start: (deps) => {

@@ -159,7 +159,7 @@ describe('POST /api/admin/users/:id/ban and /unban', () => {
     expect(malformed.body.errors).toContainEqual({ message: 'User id must be a UUID', field: 'id' });
     expect((await unban('1 OR 1=1')).status).toBe(400);
     const target = await newUser('reasons@example.com');
-    for (const body of [{}, { reason: '' }, { reason: '   ' }, { reason: 42 }, { reason: 'x'.repeat(501) }, { reason: 'nul \u0000 byte' }]) {
+    for (const body of [{}, { reason: '' }, { reason: '   ' }, { reason: 42 }, { reason: 'x'.repeat(501) }, { reason: 'nul \u0000 byte' }, { reason: 'esc \u001b[2K' }, { reason: 'csi \u009b2J' }]) {
       const res = await ban(target.id, body);
       expect(res.status).toBe(400);
       expect(res.body.errors[0].field).toBe('reason');

@@ -31,7 +31,7 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
   it('applies migrations in order, once each; a second run is a no-op', async () => {
     await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     await migrate(db, { service: 'notes', migrations: MIGRATIONS });
-    const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    const { rows } = await db.query<{ version: number }>('SELECT version FROM service_migrations ORDER BY version');
     expect(rows.map((row) => row.version)).toEqual([1, 2]);
     // The seeding migration ran once, not twice.
     const notes = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes');
@@ -43,26 +43,47 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
     await migrate(db, { service: 'other', migrations: ['CREATE TABLE others (id int)'] });
     await migrate(db, { service: 'notes', migrations: MIGRATIONS });
     await migrate(db, { service: 'other', migrations: ['CREATE TABLE others (id int)', 'CREATE TABLE others_too (id int)'] });
-    const { rows } = await db.query<{ service: string; version: number }>('SELECT service, version FROM schema_migrations ORDER BY service, version');
+    const { rows } = await db.query<{ service: string; version: number }>('SELECT service, version FROM service_migrations ORDER BY service, version');
     expect(rows).toEqual([{ service: 'notes', version: 1 }, { service: 'notes', version: 2 }, { service: 'other', version: 1 }, { service: 'other', version: 2 }]);
     const tables = await db.query<{ name: string | null }>("SELECT to_regclass('tickets')::text AS name UNION ALL SELECT to_regclass('others_too')::text");
     expect(tables.rows.map((row) => row.name)).toEqual(['tickets', 'others_too']);
   });
 
-  it('takes a history kept by version alone as the first migrating service\'s own', async () => {
-    await db.exec('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  it('takes a history kept by version alone as the service\'s own only when its table exists, once, and never changes it', async () => {
+    const legacy = async (versions: number[]) => {
+      await db.exec('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const version of versions) await db.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+    };
+    const history = async () => (await db.query<{ service: string; version: number }>('SELECT service, version FROM service_migrations WHERE version > 0 ORDER BY service, version')).rows;
+    await legacy([1]);
     await db.exec(MIGRATIONS[0]!);
-    await db.exec('INSERT INTO schema_migrations (version) VALUES (1)');
-    await migrate(db, { service: 'notes', migrations: MIGRATIONS });
-    await migrate(db, { service: 'other', migrations: ['CREATE TABLE others (id int)'] });
-    const { rows } = await db.query<{ service: string; version: number }>('SELECT service, version FROM schema_migrations ORDER BY service, version');
-    expect(rows).toEqual([{ service: 'notes', version: 1 }, { service: 'notes', version: 2 }, { service: 'other', version: 1 }]);
+    // Another service, first: the old history is not its (no table of its own, or versions beyond its migrations).
+    await migrate(db, { service: 'other', migrations: ['CREATE TABLE others (id int)'], ownedTable: 'others' });
+    await migrate(db, { service: 'notes', migrations: MIGRATIONS, ownedTable: 'tickets' });
+    await migrate(db, { service: 'third', migrations: ['CREATE TABLE thirds (id int)', 'SELECT 1'], ownedTable: 'tickets' });
+    expect(await history()).toEqual([
+      { service: 'notes', version: 1 }, { service: 'notes', version: 2 }, { service: 'other', version: 1 }, { service: 'third', version: 1 }, { service: 'third', version: 2 },
+    ]);
+    const old = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
+    expect(old.rows).toEqual([{ version: 1 }]);
+  });
+
+  it('takes no history that is not such a table, or whose versions go beyond the migrations', async () => {
+    // Another tool's table of the same name, with text versions: left as it is.
+    await db.exec("CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101')");
+    await db.exec(MIGRATIONS[0]!);
+    await expect(migrate(db, { service: 'notes', migrations: MIGRATIONS, ownedTable: 'tickets' })).rejects.toThrow(/already exists/);
+    await db.exec('DROP TABLE schema_migrations; CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO schema_migrations (version) VALUES (1), (5)');
+    await expect(migrate(db, { service: 'notes', migrations: MIGRATIONS, ownedTable: 'tickets' })).rejects.toThrow(/already exists/);
+    const rails = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(rails.rows[0]!.n).toBe(2);
   });
 
   it('refuses a service name that is not lower-case letters, digits and -', async () => {
     for (const service of ['', 'Auth', "x'; DROP TABLE notes; --", 'a b']) {
       await expect(migrate(db, { service, migrations: MIGRATIONS })).rejects.toThrow(/service must be lower-case/);
     }
+    await expect(migrate(db, { service: 'notes', migrations: MIGRATIONS, ownedTable: 'x; DROP' })).rejects.toThrow(/ownedTable/);
   });
 
   it('applies only the migrations added since the last run', async () => {
@@ -74,9 +95,9 @@ export function databaseContract(open: () => Promise<Database>, kind: Database['
 
   it('rolls back a migration that fails, recording nothing', async () => {
     await migrate(db, { service: 'notes', migrations: MIGRATIONS });
-    const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM service_migrations');
     await expect(migrate(db, { service: 'notes', migrations: [...MIGRATIONS, "INSERT INTO notes (body) VALUES ('third')", 'CREATE TABLE half_done (id int)', 'NOT SQL'] })).rejects.toThrow();
-    const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM service_migrations');
     expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
     const table = await db.query<{ name: string | null }>("SELECT to_regclass('half_done')::text AS name");
     expect(table.rows[0]!.name).toBeNull();

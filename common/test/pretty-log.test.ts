@@ -26,6 +26,17 @@ describe('prettyLine', () => {
     expect(text.split('\n')).toHaveLength(2);
   });
 
+  it('writes every character a terminal could act on as \\uXXXX: ESC, CSI (C1), OSC, BEL, DEL, bidi overrides', () => {
+    const hostile = ['\u001b[2K\u001b[1G', '\u009b2J', '\u009d0;pwned\u009c', '\u0007', '\u007f', '\u202eevil', '\u2028'];
+    for (const value of hostile) {
+      const text = line({ level: 30, msg: `m${value}`, audit: `a${value}`, [`k${value}`]: `v${value}`, err: { message: value, stack: `Error\n at ${value}` } });
+      // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+      expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+      expect(text.split('\n').length).toBeLessThanOrEqual(3);
+    }
+    expect(line({ msg: 'x', reason: 'a\u001bb' })).toBe('09:05:07.042 INFO  auth x  reason="a\\u001bb"\n');
+  });
+
   it('puts an error\'s message on the line and its stack below it', () => {
     const text = line({ level: 50, msg: 'unhandled error', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at a (x.js:1:1)\n    at b (y.js:2:2)' } });
     expect(text).toBe('09:05:07.042 ERROR auth unhandled error  err=boom\n    at a (x.js:1:1)\n    at b (y.js:2:2)\n');

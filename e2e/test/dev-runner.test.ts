@@ -67,7 +67,8 @@ describe('npm start (scripts/dev.mjs)', () => {
   });
 
   it('stops everything when the process that started it goes away (npm\'s shell killed)', async () => {
-    const dev = await runner({ DATABASE_URL: await sharedDatabase() }, { viaShell: true });
+    // As npm runs it: under `sh -c`, with npm's variables.
+    const dev = await runner({ DATABASE_URL: await sharedDatabase(), npm_lifecycle_event: 'start' }, { viaShell: true });
     await waitForReadyLine(dev);
     dev.process.kill('SIGKILL');
     await waitForPortsClosed(dev);

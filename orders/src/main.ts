@@ -3,4 +3,4 @@ import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { MIGRATIONS } from './schema.js';
 
-await runService({ service: 'orders', env: process.env, loadConfig, migrations: MIGRATIONS, start: (deps) => ({ app: createApp(deps) }) });
+await runService({ service: 'orders', env: process.env, loadConfig, migrations: MIGRATIONS, ownedTable: 'orders', start: (deps) => ({ app: createApp(deps) }) });

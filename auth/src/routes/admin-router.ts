@@ -23,7 +23,8 @@ const banBody = z.object({
     .trim()
     .min(1, { error: 'A reason is required' })
     .max(500, { error: 'The reason must be at most 500 characters' })
-    .refine((reason) => !reason.includes('\0'), { error: 'The reason must not contain NUL characters' })
+    // Control characters (NUL, ESC, ...) have no place in one line of text, and would reach logs and terminals.
+    .refine((reason) => !/\p{Cc}/u.test(reason), { error: 'The reason must not contain control characters' })
     // The outbox stores the event as jsonb, which refuses the "\ud800" JSON.stringify writes for a
     // lone surrogate: the ban would fail with a 500 after the admin's request was accepted.
     .refine((reason) => !LONE_SURROGATE.test(reason), { error: 'The reason must be well-formed Unicode text' }),

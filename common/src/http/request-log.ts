@@ -57,13 +57,14 @@ export function logRequests(options: { logger: Logger }): RequestHandler {
         method: req.method,
         route,
         path: req.path,
-        status: res.statusCode,
+        // A response that never went out has no status, whatever was set before the client left.
+        status: res.writableFinished ? res.statusCode : null,
         ms: Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100,
         userId: req.currentUser?.id ?? null,
         requestId: id,
         ...(res.writableFinished ? {} : { aborted: true }),
       };
-      const message = `${req.method} ${route} ${res.statusCode}`;
+      const message = res.writableFinished ? `${req.method} ${route} ${res.statusCode}` : `${req.method} ${route} aborted by the client`;
       if (isProbe(req)) logger.debug(fields, message);
       else logger.info(fields, message);
     });

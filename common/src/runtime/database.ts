@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { ServiceUnavailableError } from '../http/errors.js';
 import type { Logger } from './logger.js';
@@ -96,10 +97,61 @@ function postgres(url: string, logger: Logger): Database {
   };
 }
 
+/** Whether a process with this pid is running (as far as this user can tell). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `dataDir` for this process: PGlite is one process's database, and two processes writing
+ * one folder lose data without a word. The lock is a file holding the pid, made whole in one step
+ * (a link), taken over only from a process that is gone. Resolves with its release.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = join(dataDir, 'ticketing.pid');
+  const draft = `${lockFile}.${process.pid}.${Date.now()}`;
+  await writeFile(draft, `${process.pid}\n`, { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      try {
+        await link(draft, lockFile);
+        return () => unlink(lockFile).catch(() => undefined);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (Number.isSafeInteger(holder) && holder > 0 && isRunning(holder)) {
+        throw new ServiceUnavailableError({
+          message: `the embedded database in ${dataDir} is open in another process (pid ${holder}): stop it, or give this one a DATA_DIR of its own (if no such process uses it, delete ${lockFile})`,
+        });
+      }
+      // Its process is gone (or it is half written by one that died): take it over.
+      await unlink(lockFile).catch(() => undefined);
+    }
+    throw new ServiceUnavailableError({ message: `cannot lock the embedded database in ${dataDir}: another process keeps taking it` });
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
+}
+
 async function pglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
-  if (dataDir !== 'memory://') await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
+  let unlock = async () => undefined as void;
+  if (dataDir !== 'memory://') {
+    // PGlite writes its files readable and writable by everyone; the folder keeps others out.
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await chmod(dataDir, 0o700);
+    unlock = await lockDataDir(dataDir);
+  }
+  const db = await PGlite.create(dataDir).catch(async (err: unknown) => {
+    await unlock();
+    throw err;
+  });
   type Tx = Parameters<Parameters<typeof db.transaction>[0]>[0];
   const wrap = (client: typeof db | Tx): Queryable => ({
     async query<Row>(sql: string, params: readonly unknown[] = []) {
@@ -116,7 +168,10 @@ async function pglite(dataDir: string): Promise<Database> {
     query: direct.query,
     exec: direct.exec,
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
-    close: () => db.close(),
+    close: async () => {
+      await db.close();
+      await unlock();
+    },
   };
 }
 
@@ -143,46 +198,72 @@ export async function openDatabase(options: { url: string | undefined; dataDir: 
 
 /** A service's name as its migration history is kept under: lower-case letters, digits and `-`. */
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** A table name `ownedTable` may give: a plain identifier. */
+const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export interface MigrateOptions {
+  /** Whose history this is: each service keeps its own, so services may share one database. */
+  service: string;
+  /** The schema's migrations, applied in order, once each. Append; never edit one that shipped. */
+  migrations: readonly string[];
+  /**
+   * A table the service's first migration creates. A database migrated before histories were
+   * kept apart holds a `schema_migrations (version, applied_at)` table of one service's versions:
+   * it is taken as this service's only when this table exists and no version is beyond
+   * `migrations`. Unset: such a history is never taken.
+   */
+  ownedTable?: string;
+}
 
 /**
  * Brings `service`'s schema up to date: applies, in order and once each, the migrations not yet
- * recorded for it in `schema_migrations`, which keeps each service's history apart, so services may
- * share one database. Safe when several replicas start at once (an advisory lock serialises them).
- * A `schema_migrations` from before histories were kept apart (no `service` column) is taken to be
- * the history of the first service that migrates after the upgrade.
+ * recorded for it in `service_migrations`, which keeps each service's history apart, so services
+ * may share one database. Safe when several replicas start at once (an advisory lock serialises
+ * them). An older `schema_migrations` table is read, never changed (see `ownedTable`).
  *
  * @example
- * await migrate(db, { service: 'orders', migrations: ['CREATE TABLE orders (...)', 'ALTER TABLE orders ADD COLUMN ...'] });
+ * await migrate(db, { service: 'orders', migrations: ['CREATE TABLE orders (...)'], ownedTable: 'orders' });
  */
-export async function migrate(db: Database, options: { service: string; migrations: readonly string[] }): Promise<void> {
-  const { service, migrations } = options;
+export async function migrate(db: Database, options: MigrateOptions): Promise<void> {
+  const { service, migrations, ownedTable } = options;
   if (!SERVICE_NAME.test(service)) throw new TypeError(`migrate: service must be lower-case letters, digits and "-", got ${JSON.stringify(service)}`);
+  if (ownedTable !== undefined && !TABLE_NAME.test(ownedTable)) throw new TypeError(`migrate: ownedTable must be a plain table name, got ${JSON.stringify(ownedTable)}`);
   await db.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))");
-    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('service_migrations'))");
+    await tx.exec(`CREATE TABLE IF NOT EXISTS service_migrations (
       service text NOT NULL, version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (service, version))`);
-    await adoptSingleServiceHistory(tx, service);
-    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations WHERE service = $1', [service]);
+    let { rows } = await tx.query<{ version: number }>('SELECT version FROM service_migrations WHERE service = $1', [service]);
+    if (rows.length === 0 && ownedTable !== undefined) rows = await adoptSingleServiceHistory(tx, service, ownedTable, migrations.length);
     const applied = new Set(rows.map((row) => row.version));
     for (const [index, sql] of migrations.entries()) {
       const version = index + 1;
       if (applied.has(version)) continue;
       await tx.exec(sql);
-      await tx.query('INSERT INTO schema_migrations (service, version) VALUES ($1, $2)', [service, version]);
+      await tx.query('INSERT INTO service_migrations (service, version) VALUES ($1, $2)', [service, version]);
     }
   });
 }
 
-/** Turns a history kept by version alone (one service per database) into `service`'s. */
-async function adoptSingleServiceHistory(tx: Queryable, service: string): Promise<void> {
-  const { rows } = await tx.query(
-    `SELECT 1 FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name = 'schema_migrations' AND column_name = 'service'`,
+/**
+ * The versions of a `schema_migrations (version integer, applied_at)` table from before histories
+ * were kept apart, recorded as `service`'s, when they are this service's: `ownedTable` exists, no
+ * other service took them, and none is beyond the service's migrations. Otherwise none.
+ */
+async function adoptSingleServiceHistory(tx: Queryable, service: string, ownedTable: string, count: number): Promise<{ version: number }[]> {
+  const { rows: columns } = await tx.query<{ column_name: string; data_type: string }>(
+    `SELECT column_name, data_type FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = 'schema_migrations' ORDER BY column_name`,
   );
-  if (rows.length > 0) return;
-  // The name was checked against SERVICE_NAME, so it can stand in the statement as a literal.
-  await tx.exec(`ALTER TABLE schema_migrations ADD COLUMN service text NOT NULL DEFAULT '${service}';
-    ALTER TABLE schema_migrations ALTER COLUMN service DROP DEFAULT;
-    ALTER TABLE schema_migrations DROP CONSTRAINT schema_migrations_pkey;
-    ALTER TABLE schema_migrations ADD PRIMARY KEY (service, version);`);
+  const shape = columns.map((column) => `${column.column_name}:${column.data_type}`).join(',');
+  if (shape !== 'applied_at:timestamp with time zone,version:integer') return [];
+  const { rows: owned } = await tx.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [ownedTable]);
+  if (owned[0]?.found === null) return [];
+  const { rows: taken } = await tx.query("SELECT 1 FROM service_migrations WHERE version = 0 AND service LIKE 'adopted:%'");
+  if (taken.length > 0) return [];
+  const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+  if (rows.length === 0 || rows.some((row) => row.version < 1 || row.version > count)) return [];
+  // Version 0 marks the old history as taken, by whom, so no other service takes it too.
+  await tx.query('INSERT INTO service_migrations (service, version) VALUES ($1, 0)', [`adopted:${service}`]);
+  for (const row of rows) await tx.query('INSERT INTO service_migrations (service, version) VALUES ($1, $2)', [service, row.version]);
+  return rows;
 }

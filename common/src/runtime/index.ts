@@ -9,7 +9,7 @@ export { readNkeySeed } from './nats-credentials-config.js';
 export { createServiceTokenVerifier } from './service-token-verifier.js';
 export { parseDuration } from './duration.js';
 export { createLogger, type LogFormat, type Logger } from './logger.js';
-export { openDatabase, migrate, type Database, type Queryable } from './database.js';
+export { openDatabase, migrate, type Database, type MigrateOptions, type Queryable } from './database.js';
 export { closeGracefully, onShutdownSignal } from './serve.js';
 export { serviceReadiness } from './readiness.js';
 export {

@@ -13,6 +13,26 @@ const REDACTED_PATHS = [
 ];
 
 /**
+ * An error as logs show it: its type, message, code and stack, and the constraint or table a
+ * database names; never the parameters of the query that failed, nor the values a database quotes
+ * (`detail`), which hold what users typed.
+ */
+export function loggedError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const { code, constraint, table } = err as Error & { code?: unknown; constraint?: unknown; table?: unknown };
+  const cause = (err as { cause?: unknown }).cause;
+  return {
+    type: err.constructor.name,
+    message: err.message,
+    stack: err.stack,
+    ...(code === undefined ? {} : { code }),
+    ...(constraint === undefined ? {} : { constraint }),
+    ...(table === undefined ? {} : { table }),
+    ...(cause === undefined ? {} : { cause: loggedError(cause) }),
+  };
+}
+
+/**
  * A logger for one service: JSON lines with ISO times, or pretty lines when `format` is `pretty`
  * (coloured when `colour` is set). Secrets are redacted wherever they appear by name.
  *
@@ -26,6 +46,7 @@ export function createLogger(options: { service: string; level?: LevelWithSilent
     level: options.level ?? 'info',
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { err: loggedError },
   };
   if (options.format === 'pretty') return pino(settings, prettyDestination(process.stdout, { colour: options.colour === true }));
   return pino(settings);

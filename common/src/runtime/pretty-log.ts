@@ -11,11 +11,26 @@ function clock(time: unknown): string {
   return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, '0')}`;
 }
 
-/** `key=value`, quoting a value that has spaces, quotes or `=` in it (or is not a plain value). */
+/**
+ * Characters a terminal may act on rather than show: C0 and C1 controls (ESC, CSI, OSC, BEL, ...),
+ * DEL, line and paragraph separators, and the bidirectional overrides that reorder what is shown.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const HAS_UNPRINTABLE = new RegExp(UNPRINTABLE.source);
+
+/** `text` with every character a terminal could act on written as `\uXXXX`. */
+function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `key=value`, quoting a value that has spaces, quotes, `=` or controls in it (or is not a plain value). */
 function field(key: string, value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return `${key}=${String(value)}`;
-  if (typeof value === 'string' && /^[^\s"=]+$/.test(value)) return `${key}=${value}`;
-  return `${key}=${JSON.stringify(value)}`;
+  const name = printable(key);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return `${name}=${String(value)}`;
+  if (typeof value === 'string' && /^[^\s"=]+$/.test(value) && !HAS_UNPRINTABLE.test(value)) return `${name}=${value}`;
+  return `${name}=${printable(JSON.stringify(value) ?? String(value))}`;
 }
 
 /** An error as pino serialises it: its message on the line, its stack on the lines after. */
@@ -24,7 +39,7 @@ function errorParts(err: unknown): { inline: string; after: string } {
   const { message, stack } = err as { message?: unknown; stack?: unknown };
   const inline = field('err', typeof message === 'string' ? message : err);
   const lines = typeof stack === 'string' ? stack.split('\n').slice(1) : [];
-  return { inline, after: lines.map((line) => `\n    ${line.trim()}`).join('') };
+  return { inline, after: lines.map((line) => `\n    ${printable(line.trim())}`).join('') };
 }
 
 /**
@@ -42,7 +57,7 @@ export function prettyLine(json: string, options: { colour: boolean }): string {
   const level = typeof entry.level === 'number' ? entry.level : 30;
   const name = LEVELS[level] ?? String(level);
   const shownLevel = options.colour ? `\u001b[${COLOURS[level] ?? '0'}m${name.padEnd(5)}\u001b[0m` : name.padEnd(5);
-  const audit = typeof entry.audit === 'string' ? ` AUDIT ${entry.audit}` : '';
+  const audit = typeof entry.audit === 'string' ? ` AUDIT ${printable(entry.audit)}` : '';
   const err = errorParts(entry.err);
   const shown = new Set(OWN_PLACES);
   // A request line's message is `GET /api/orders/:id 200`: those three are not repeated, nor a path that is the route.
@@ -52,8 +67,8 @@ export function prettyLine(json: string, options: { colour: boolean }): string {
   }
   const fields = Object.entries(entry).filter(([key]) => !shown.has(key)).map(([key, value]) => field(key, value));
   const rest = [err.inline, ...fields].filter((part) => part !== '').join(' ');
-  const service = typeof entry.name === 'string' ? ` ${entry.name}` : '';
-  return `${clock(entry.time)} ${shownLevel}${service}${audit} ${String(entry.msg ?? '')}${rest === '' ? '' : `  ${rest}`}${err.after}\n`;
+  const service = typeof entry.name === 'string' ? ` ${printable(entry.name)}` : '';
+  return `${clock(entry.time)} ${shownLevel}${service}${audit} ${printable(String(entry.msg ?? ''))}${rest === '' ? '' : `  ${rest}`}${err.after}\n`;
 }
 
 /** A destination for pino that writes each line pretty to `out`. */

@@ -45,6 +45,8 @@ interface CommonOptions<C extends ServiceConfig> {
 export interface RunServiceOptions<C extends ServiceConfig> extends CommonOptions<C> {
   /** The schema's migrations, applied in order, once each. */
   migrations: readonly string[];
+  /** A table the first migration creates: see `migrate`'s `ownedTable` (a history kept before services' histories were kept apart). */
+  ownedTable?: string;
   start: (deps: ServiceDeps<C>) => ServiceParts;
 }
 
@@ -75,10 +77,12 @@ function readConfig<C extends ServiceConfig>(options: CommonOptions<C>): C {
   }
 }
 
-async function openServiceDatabase(service: string, config: ServiceConfig, migrations: readonly string[], logger: Logger): Promise<Database> {
+async function openServiceDatabase(
+  service: string, config: ServiceConfig, schema: { migrations: readonly string[]; ownedTable?: string }, logger: Logger,
+): Promise<Database> {
   try {
     const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-    await migrate(db, { service, migrations });
+    await migrate(db, { service, ...schema });
     logger.info({ database: db.kind }, 'database ready');
     return db;
   } catch (err) {
@@ -117,7 +121,7 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   let db: Database | undefined;
   let start: (deps: ServiceDepsWithoutDatabase<C>) => ServiceParts;
   if ('migrations' in options) {
-    const opened = await openServiceDatabase(service, config, options.migrations, logger);
+    const opened = await openServiceDatabase(service, config, { migrations: options.migrations, ownedTable: options.ownedTable }, logger);
     db = opened;
     start = (deps) => options.start({ ...deps, db: opened });
   } else {

@@ -59,7 +59,7 @@ export async function closeGracefully(server: Server, options: { timeoutMs: numb
 }
 
 /**
- * Runs `stop` once on SIGTERM or SIGINT and exits with 0 when it resolves (1 when it throws).
+ * Runs `stop` once on SIGTERM, SIGINT or SIGHUP (a closed terminal) and exits with 0 when it resolves (1 when it throws).
  *
  * @example
  * onShutdownSignal(logger, () => closeGracefully(server, { timeoutMs: 10_000, cleanup }));
@@ -83,4 +83,5 @@ export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): voi
   };
   process.once('SIGTERM', handle);
   process.once('SIGINT', handle);
+  process.once('SIGHUP', handle);
 }
