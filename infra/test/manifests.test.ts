@@ -1,0 +1,258 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse } from 'yaml';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { createNatsUser } from '@ticketing/testing';
+import { loadConfig as loadAuthConfig } from '../../auth/src/config.js';
+import { loadConfig as loadOrdersConfig } from '../../orders/src/config.js';
+
+// The Kubernetes manifests, checked offline: against the Kubernetes schemas, against the code
+// (every variable a service reads, every one it needs, ports, probe paths) and against the README
+// (the Secrets and ConfigMaps it says how to make), and skaffold against the Dockerfile.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+type Doc = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
+type Container = {
+  name: string; image: string; env?: { name: string; value?: string; valueFrom?: Record<string, { name: string; key: string; optional?: boolean }> }[];
+  ports?: { name: string; containerPort: number }[]; readinessProbe?: Probe; livenessProbe?: Probe; startupProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string }[]; securityContext?: Record<string, unknown>; resources?: { requests?: object; limits?: object };
+};
+type Probe = { httpGet?: { path: string; port: string | number }; failureThreshold?: number; periodSeconds?: number };
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment, 'apps/v1/StatefulSet': StatefulSet, 'v1/Service': Service, 'v1/ConfigMap': ConfigMap,
+  'networking.k8s.io/v1/Ingress': Ingress, 'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+};
+
+/** The documents of a kustomization's resources (files, or other kustomizations), and its config map generators. */
+function load(dir: string): Doc[] {
+  const kustomization = parse(read(join(dir, 'kustomization.yaml'))) as {
+    resources: string[]; replicas?: { name: string; count: number }[];
+    patches?: { target: { kind: string; name: string }; patch: string }[];
+    configMapGenerator?: { name: string; files: string[] }[];
+  };
+  const docs: Doc[] = [];
+  for (const resource of kustomization.resources) {
+    const path = join(dir, resource);
+    if (existsSync(join(root, path, 'kustomization.yaml'))) docs.push(...load(path));
+    else docs.push(...parseAllDocuments(read(path)).map((doc) => doc.toJS() as Doc));
+  }
+  for (const generator of kustomization.configMapGenerator ?? []) {
+    const data = Object.fromEntries(generator.files.map((file) => [file.split('/').at(-1)!, read(join(dir, file))]));
+    docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: generator.name }, data });
+  }
+  for (const { name, count } of kustomization.replicas ?? []) {
+    const target = docs.find((doc) => doc.metadata.name === name && doc.kind === 'Deployment');
+    if (target === undefined) throw new Error(`${dir}: replicas for ${name}, which is not a Deployment here`);
+    (target.spec as { replicas: number }).replicas = count;
+  }
+  for (const { target, patch } of kustomization.patches ?? []) {
+    const names = new RegExp(`^(${target.name})$`);
+    const targets = docs.filter((doc) => doc.kind === target.kind && names.test(doc.metadata.name));
+    if (targets.length === 0) throw new Error(`${dir}: a patch for ${target.kind} ${target.name}, which is not here`);
+    for (const doc of targets) for (const op of parse(patch) as { op: string; path: string; value: unknown }[]) applyPatch(doc, op);
+  }
+  return docs;
+}
+
+/** One JSON Patch `add` or `replace` (all the overlays use); a path that does not exist is an error. */
+function applyPatch(doc: Doc, op: { op: string; path: string; value: unknown }): void {
+  const keys = op.path.split('/').slice(1);
+  let node = doc as unknown as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) throw new Error(`${doc.metadata.name}: no ${op.path}`);
+    node = node[key] as Record<string, unknown>;
+  }
+  const last = keys.at(-1)!;
+  if (op.op === 'replace' && !(last in node)) throw new Error(`${doc.metadata.name}: nothing at ${op.path} to replace`);
+  if (op.op !== 'replace' && op.op !== 'add') throw new Error(`unexpected patch op ${op.op}`);
+  node[last] = op.value;
+}
+
+const overlays = ['infra/k8s/base', 'infra/k8s/overlays/dev', 'infra/k8s/overlays/prod'];
+const base = load('infra/k8s/base');
+const find = <T = Doc>(docs: Doc[], kind: string, name: string) => {
+  const doc = docs.find((candidate) => candidate.kind === kind && candidate.metadata.name === name);
+  if (doc === undefined) throw new Error(`no ${kind} ${name}`);
+  return doc as unknown as T;
+};
+const containerOf = (docs: Doc[], kind: string, name: string): Container =>
+  find<{ spec: { template: { spec: { containers: Container[] } } } }>(docs, kind, name).spec.template.spec.containers[0]!;
+
+/** The variables a service's config reads: every quoted UPPER_SNAKE name in its config code. */
+function variablesRead(service: 'auth' | 'orders'): Set<string> {
+  const files = [
+    'common/src/runtime/config.ts', 'common/src/runtime/token-keys-config.ts', 'common/src/runtime/nats-credentials-config.ts', `${service}/src/config.ts`,
+  ];
+  return new Set(files.flatMap((file) => [...read(file).matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map((match) => match[1]!)));
+}
+
+describe('the Kubernetes manifests', () => {
+  it.each(overlays)('%s: every document is valid against the Kubernetes schemas', (dir) => {
+    const docs = load(dir);
+    expect(docs.length).toBeGreaterThanOrEqual(13);
+    for (const doc of docs) {
+      const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
+      expect(Model, `${doc.kind} ${doc.metadata.name}`).toBeDefined();
+      expect(() => new Model!(doc as never).validate(), `${doc.kind} ${doc.metadata.name}`).not.toThrow();
+    }
+  });
+
+  it('a schema violation is caught (the check can fail)', () => {
+    const broken = structuredClone(find(base, 'Deployment', 'auth'));
+    (broken as unknown as { spec: { replicas: string } }).spec.replicas = 'two';
+    expect(() => new Deployment(broken as never).validate()).toThrow();
+  });
+
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const dir = mkdtempSync(join(tmpdir(), 'ticketing-manifests-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The environment a container gets, with the Secrets and ConfigMaps filled by test values, and the seed file where it is mounted. */
+  function environmentOf(container: Container, service: 'auth' | 'orders'): Record<string, string> {
+    const fixtures: Record<string, string> = {
+      'jwt-signing-key/private.pem': keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      'jwt-public-keys/public.pem': keys.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+      'auth-database/url': 'postgres://auth:pw@auth-postgres:5432/auth',
+      'orders-database/url': 'postgres://orders:pw@orders-postgres:5432/orders',
+      'auth-settings/admin-emails': 'admin@example.com',
+    };
+    const env: Record<string, string> = {};
+    for (const variable of container.env ?? []) {
+      if (variable.value !== undefined) env[variable.name] = variable.value;
+      const ref = variable.valueFrom?.secretKeyRef ?? variable.valueFrom?.configMapKeyRef;
+      if (ref !== undefined) env[variable.name] = fixtures[`${ref.name}/${ref.key}`] ?? (() => { throw new Error(`no fixture for ${ref.name}/${ref.key}`); })();
+    }
+    // The seed file is where the Secret is mounted; here, a seed of a test user.
+    expect(container.volumeMounts?.some((mount) => env.NATS_NKEY_SEED_FILE?.startsWith(`${mount.mountPath}/`))).toBe(true);
+    env.NATS_NKEY_SEED_FILE = createNatsUser(dir, service).seedFile;
+    return env;
+  }
+
+  it.each(['auth', 'orders'] as const)('%s: sets only variables its config reads, and its config loads from them as production', (service) => {
+    const container = containerOf(base, 'Deployment', service);
+    const known = variablesRead(service);
+    for (const variable of container.env ?? []) expect(known, variable.name).toContain(variable.name);
+    const config = (service === 'auth' ? loadAuthConfig : loadOrdersConfig)(environmentOf(container, service));
+    expect(config).toMatchObject({ production: true, trustProxy: 1, jwtAlgorithm: 'ES256', port: service === 'auth' ? 3000 : 3001 });
+    expect(config.natsUrl.split(',')).toHaveLength(3);
+    if (service === 'auth') expect(config).toMatchObject({ authStreamReplicas: 3 });
+    // Only auth holds the private key.
+    expect(container.env?.some((variable) => variable.name === 'JWT_PRIVATE_KEY')).toBe(service === 'auth');
+  });
+
+  it.each(['auth', 'orders'] as const)('%s: probes, ports, replicas, a PodDisruptionBudget and a locked-down container', (service) => {
+    const deployment = find<{ spec: { replicas: number; template: { spec: { securityContext: { runAsNonRoot: boolean } } } } }>(base, 'Deployment', service);
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    const container = containerOf(base, 'Deployment', service);
+    const env = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value]));
+    const port = (name: string) => container.ports?.find((candidate) => candidate.name === name)?.containerPort;
+    expect(String(port('http'))).toBe(env.PORT);
+    expect(String(port('metrics'))).toBe(env.METRICS_PORT);
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/healthz/ready', port: 'http' });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz/live', port: 'http' });
+    expect(container.startupProbe?.httpGet).toEqual({ path: '/healthz/ready', port: 'http' });
+    // Long enough for a replay of the longest window (ACCESS_TOKEN_TTL up to 24 h of bans): 5 minutes.
+    expect(container.startupProbe!.failureThreshold! * container.startupProbe!.periodSeconds!).toBeGreaterThanOrEqual(300);
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.resources?.requests).toBeDefined();
+    expect(container.resources?.limits).toBeDefined();
+    const serviceDoc = find<{ spec: { ports: { port: number; targetPort: string }[]; selector: object } }>(base, 'Service', service);
+    // The metrics port is never behind a Service, so no ingress can reach it.
+    expect(serviceDoc.spec.ports).toEqual([{ name: 'http', port: port('http'), targetPort: 'http' }]);
+    expect(find<{ spec: { selector: { matchLabels: object } } }>(base, 'PodDisruptionBudget', service).spec.selector.matchLabels).toEqual(serviceDoc.spec.selector);
+  });
+
+  it('the ingress sends auth\'s routes to auth and orders\' to orders, and nothing else', () => {
+    const ingress = find<{ spec: { rules: { http: { paths: { path: string; backend: { service: { name: string; port: { name: string } } } }[] } }[] } }>(base, 'Ingress', 'ticketing');
+    const routes = ingress.spec.rules[0]!.http.paths.map((path) => [path.path, path.backend.service.name, path.backend.service.port.name]);
+    expect(routes).toEqual([
+      ['/api/users', 'auth', 'http'], ['/api/admin', 'auth', 'http'], ['/.well-known', 'auth', 'http'], ['/api/orders', 'orders', 'http'],
+    ]);
+  });
+
+  it('NATS: a 3-node JetStream StatefulSet with a headless Service, the repository\'s accounts, and every user key set', () => {
+    const nats = find<{ spec: { replicas: number; serviceName: string; template: { spec: { containers: Container[] } } } }>(base, 'StatefulSet', 'nats');
+    expect(nats.spec.replicas).toBe(3);
+    expect(find<{ spec: { clusterIP: string } }>(base, 'Service', nats.spec.serviceName).spec.clusterIP).toBe('None');
+    const config = find<{ data: Record<string, string> }>(base, 'ConfigMap', 'nats-config').data;
+    // The very accounts and users of nats/, so the cluster enforces what the tests prove.
+    expect(config['accounts.conf']).toBe(read('nats/accounts.conf'));
+    expect(config['nats-server.conf']).toMatch(/include \.\/accounts\.conf/);
+    const routes = [...config['nats-server.conf']!.matchAll(/nats:\/\/(nats-\d)\.(nats-headless):6222/g)];
+    expect(routes.map((route) => route[1])).toEqual(['nats-0', 'nats-1', 'nats-2']);
+    expect(new Set(routes.map((route) => route[2]))).toEqual(new Set([nats.spec.serviceName]));
+    const env = new Set(nats.spec.template.spec.containers[0]!.env!.map((variable) => variable.name));
+    for (const [, variable] of read('nats/accounts.conf').matchAll(/nkey: \$([A-Z_]+)/g)) expect(env, variable).toContain(variable);
+    // The services dial every node.
+    for (const service of ['auth', 'orders']) {
+      const url = containerOf(base, 'Deployment', service).env!.find((variable) => variable.name === 'NATS_URL')!.value!;
+      expect(url).toBe(routes.map((route) => `nats://${route[1]}.${route[2]}:4222`).join(','));
+    }
+  });
+
+  it('every Secret and ConfigMap the manifests read is one the README says how to make', () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('## Deploy to Kubernetes'), readme.indexOf('\n## ', readme.indexOf('## Deploy to Kubernetes') + 1));
+    expect(section.length).toBeGreaterThan(100);
+    const referenced = new Set<string>();
+    const walk = (node: unknown) => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (typeof node === 'object' && node !== null) {
+        for (const [key, value] of Object.entries(node)) {
+          if ((key === 'secretKeyRef' || key === 'configMapKeyRef') && !(value as { optional?: boolean }).optional) referenced.add((value as { name: string }).name);
+          if (key === 'secret') referenced.add((value as { secretName: string }).secretName);
+          if (key === 'configMap') referenced.add((value as { name: string }).name);
+          walk(value);
+        }
+      }
+    };
+    walk(base);
+    referenced.delete('nats-config'); // made by kustomize from infra/k8s/base/nats
+    expect(referenced.size).toBeGreaterThanOrEqual(7);
+    for (const name of referenced) expect(section, name).toMatch(new RegExp(`kubectl -n ticketing create (secret generic|configmap) ${name} `));
+  });
+});
+
+describe('skaffold and the Dockerfile', () => {
+  const skaffold = parse(read('skaffold.yaml')) as {
+    build: { artifacts: { image: string; context: string; docker: { dockerfile: string; buildArgs: { SERVICE: string } } }[] };
+    manifests: { kustomize: { paths: string[] } };
+    profiles: { name: string; manifests: { kustomize: { paths: string[] } } }[];
+  };
+
+  it('builds one image per Deployment, from the Dockerfile, for a service that exists', () => {
+    const images = skaffold.build.artifacts.map((artifact) => artifact.image).sort();
+    const deployed = ['auth', 'orders'].map((service) => containerOf(base, 'Deployment', service).image).sort();
+    expect(images).toEqual(deployed);
+    for (const artifact of skaffold.build.artifacts) {
+      expect(existsSync(join(root, artifact.context, artifact.docker.dockerfile))).toBe(true);
+      expect(existsSync(join(root, artifact.docker.buildArgs.SERVICE, 'src/main.ts'))).toBe(true);
+      expect(artifact.image).toBe(`ticketing-${artifact.docker.buildArgs.SERVICE}`);
+    }
+    for (const path of [...skaffold.manifests.kustomize.paths, ...skaffold.profiles.flatMap((profile) => profile.manifests.kustomize.paths)]) {
+      expect(existsSync(join(root, path, 'kustomization.yaml')), path).toBe(true);
+    }
+  });
+
+  it('the image: two stages, production dependencies only, a non-root user, node as PID 1', () => {
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/npm ci --omit=dev/);
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    expect(runtime).not.toMatch(/COPY (common|auth|orders|testing)\/ /);
+    const ignored = read('.dockerignore').split('\n');
+    for (const entry of ['**/node_modules', '**/dist', '.data', '**/test', 'e2e', 'bench']) expect(ignored).toContain(entry);
+  });
+});
