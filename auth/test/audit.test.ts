@@ -50,12 +50,20 @@ describe('audit lines', () => {
 
     await request(app).get('/api/admin/users?banned=true').set('Cookie', admin.cookie).expect(200);
     expect(audits('admin.users_listed').at(-1)).toMatchObject({ actorId: admin.id, banned: true, limit: 100, offset: 0 });
+
+    // A plain user knocking on admin routes is recorded too.
+    const plain = await signup('not-an-admin@example.com');
+    await request(app).post(`/api/admin/users/${user.id}/ban`).set('Cookie', plain.cookie).send({ reason: 'x' }).expect(403);
+    expect(audits('role.refused').at(-1)).toMatchObject({ userId: plain.id, role: 'user', needed: 'admin' });
   });
 
   it('records sign-ins, failed ones (the account\'s id, never the email typed) and rate limiting', async () => {
     const user = await signup('failing@example.com');
-    await request(app).post('/api/users/signin').send({ email: 'failing@example.com', password: PASSWORD }).expect(200);
+    const other = await signup('someone-else@example.com');
+    // Signed in as someone else's cookie: the request line names who signed in.
+    const signedIn = await request(app).post('/api/users/signin').set('Cookie', other.cookie).send({ email: 'failing@example.com', password: PASSWORD }).expect(200);
     expect(audits('user.signed_in').at(-1)).toMatchObject({ userId: user.id });
+    expect(lines().find((line) => line.requestId === signedIn.get('X-Request-Id') && line.status === 200)).toMatchObject({ userId: user.id });
     await request(app).post('/api/users/signin').send({ email: 'failing@example.com', password: 'wrong-password' }).expect(400);
     await request(app).post('/api/users/signin').send({ email: 'nobody@example.com', password: 'wrong-password' }).expect(400);
     expect(audits('signin.failed').slice(-2).map((line) => line.userId)).toEqual([user.id, null]);
@@ -67,6 +75,8 @@ describe('audit lines', () => {
 
   it('records signing out everywhere and password changes, with the revocation\'s event id', async () => {
     const user = await signup('leaving@example.com');
+    await request(app).post('/api/users/password').set('Cookie', user.cookie).send({ currentPassword: 'not-it-at-all', newPassword: 'password2' }).expect(400);
+    expect(audits('password.change_failed').at(-1)).toMatchObject({ userId: user.id });
     const changed = await request(app).post('/api/users/password').set('Cookie', user.cookie)
       .send({ currentPassword: PASSWORD, newPassword: 'password2' }).expect(200);
     await request(app).post('/api/users/signout-all').set('Cookie', sessionCookieOf(changed)).expect(200);

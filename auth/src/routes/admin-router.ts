@@ -50,13 +50,21 @@ export interface AdminRouterDeps {
 export function adminRouter(deps: AdminRouterDeps): Router {
   const { db } = deps;
   const router = Router();
-  router.use('/api/admin', requireAuth({ bans: deps.bans }), requireRole('admin'), async (req, _res, next) => {
+  router.use('/api/admin', requireAuth({ bans: deps.bans }), requireRole('admin'), async (req, res, next) => {
     // Auth owns the users, so it need not wait for its own ban event: the caller must be an
     // unbanned admin in the database too, or a just-banned admin could unban themself.
     const caller = await findUserById(db, signedInUser(req).id);
-    if (caller !== null && isSessionRevoked(caller, signedInUser(req).iat)) throw new HttpError('SESSION_REVOKED');
-    if (caller === null || caller.role !== 'admin') throw new ForbiddenError();
+    const refuse = (why: string) => audit(res, deps.logger, 'admin.refused', { userId: signedInUser(req).id, why }, 'an admin route was refused to its caller');
+    if (caller !== null && isSessionRevoked(caller, signedInUser(req).iat)) {
+      refuse('signed out everywhere since the token');
+      throw new HttpError('SESSION_REVOKED');
+    }
+    if (caller === null || caller.role !== 'admin') {
+      refuse(caller === null ? 'no such user' : 'no longer an admin');
+      throw new ForbiddenError();
+    }
     if (caller.bannedAt !== null) {
+      refuse('banned');
       req.session = null;
       throw new UserBannedError();
     }

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { HttpError } from '@ticketing/common/http';
+import { HttpError, noteSignedInUser } from '@ticketing/common/http';
 import type { Queryable } from '@ticketing/common/runtime';
 import type { TokenSigner } from '@ticketing/common/tokens';
 import type { IssuedRefreshToken } from '../sessions.js';
@@ -101,6 +101,7 @@ export function deliverTokens(
   options: Delivery & { user: UserRecord; jwt: string; refresh?: IssuedRefreshToken; status?: number },
 ): void {
   const { user, jwt, refresh } = options;
+  noteSignedInUser(res, user.id);
   res.status(options.status ?? 200);
   if (!wantsTokensInBody(req)) {
     setSessionCookies(req, res, options);

@@ -99,6 +99,7 @@ export function sessionsRouter(deps: SessionsRouterDeps): Router {
       const { id } = signedInUser(req);
       const stored = await findUserById(db, id);
       if (stored === null || !(await inFlight.hold(req, hasher.verify(currentPassword, stored.passwordHash)))) {
+        audit(res, deps.logger, 'password.change_failed', { userId: id }, 'a password change gave a wrong current password');
         throw new HttpError('INVALID_CREDENTIALS', { items: [{ message: 'Invalid credentials', field: 'currentPassword' }] });
       }
       const passwordHash = await inFlight.hold(req, hasher.hash(newPassword));

@@ -11,7 +11,7 @@ export { requireRole } from './require-role.js';
 export { validateRequest, validated, uuidParam, type RequestSchemas, type ValidatedHandler } from './validate-request.js';
 export { refuseCrossSite } from './cross-site.js';
 export { jsonBody } from './json-body.js';
-export { logRequests, requestIdOf, requestLogger, REQUEST_ID_HEADER } from './request-log.js';
+export { logRequests, noteSignedInUser, requestIdOf, requestLogger, REQUEST_ID_HEADER } from './request-log.js';
 export { createMetrics, createMetricsApp, type Metrics } from './metrics.js';
 export { healthRoutes, NotReadyError, type ReadinessCheck } from './health.js';
 export { createServiceApp, JSON_BODY_LIMIT, SESSION_COOKIE, type ServiceAppOptions } from './service-app.js';

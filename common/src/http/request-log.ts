@@ -15,8 +15,19 @@ const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const REQUEST_LOG = Symbol('ticketing.requestLog');
 
+const SIGNED_IN = Symbol('ticketing.requestSignedIn');
+
 interface RequestLocals {
   [REQUEST_LOG]?: { id: string; logger: Logger };
+  [SIGNED_IN]?: string;
+}
+
+/**
+ * Names the user a request signed in (signup, signin, refresh): its log line shows them, rather
+ * than whoever the request's old token named.
+ */
+export function noteSignedInUser(res: Response, userId: string): void {
+  (res.locals as RequestLocals)[SIGNED_IN] = userId;
 }
 
 /** The request's logger (its lines carry `requestId`), once `logRequests` has run. */
@@ -60,7 +71,7 @@ export function logRequests(options: { logger: Logger }): RequestHandler {
         // A response that never went out has no status, whatever was set before the client left.
         status: res.writableFinished ? res.statusCode : null,
         ms: Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100,
-        userId: req.currentUser?.id ?? null,
+        userId: (res.locals as RequestLocals)[SIGNED_IN] ?? req.currentUser?.id ?? null,
         requestId: id,
         ...(res.writableFinished ? {} : { aborted: true }),
       };
