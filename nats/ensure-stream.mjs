@@ -12,7 +12,8 @@ const read = configReader(process.env);
 const url = read.urls('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' });
 const windowMs = read.durationMs('ACCESS_TOKEN_TTL', { default: '15m' }) + read.durationMs('CLOCK_SKEW', { default: '30s' });
 const logger = createLogger({ service: 'ensure-stream', level: 'warn' });
-const nats = connectNats({ url, nkeySeed: readNkeySeed(process.env, url), name: 'ensure-stream', logger });
+// Named as auth, since it signs in as auth: replies come to auth's inbox, the only one its user may read.
+const nats = connectNats({ url, nkeySeed: readNkeySeed(process.env, url), name: 'auth', logger });
 const timer = setTimeout(() => {
   process.stderr.write(`ensure-stream: could not reach NATS at ${url.replace(/\/\/[^@]*@/, '//***@')} within 10 s\n`);
   process.exit(1);
