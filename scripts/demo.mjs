@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.DEV_DATA_DIR || `${root}.data`;
@@ -30,11 +31,7 @@ function runningSystem() {
     throw new StepFailed(`nothing runs from ${dataDir}: start it with npm start, and run the demo once it says ready`);
   }
   expectThat(Number.isSafeInteger(run?.pid) && run.pid > 1, `${dataDir}/run.json is not what npm start writes: stop npm start, delete it, and start again`);
-  try {
-    process.kill(run.pid, 0);
-  } catch (err) {
-    expectThat(err.code === 'EPERM', `nothing runs from ${dataDir} (the runner that wrote run.json is gone): start it with npm start`);
-  }
+  expectThat(isAlive(run.pid), `nothing runs from ${dataDir} (the runner that wrote run.json is gone): start it with npm start`);
   expectThat(run.ready === true, `the system in ${dataDir} is still starting: run the demo once npm start says ready`);
   const text = (value) => typeof value === 'string' && value !== '';
   expectThat(text(run.auth?.url) && text(run.orders?.url) && text(run.orders?.main) && typeof run.orders?.env === 'object',

@@ -16,6 +16,7 @@ import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readFi
 import { fileURLToPath } from 'node:url';
 import { nkeys } from '@nats-io/transport-node';
 import { findExecutable, missingProgramMessage } from './prerequisites.mjs';
+import { isAlive } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.DEV_DATA_DIR || `${root}.data`;
@@ -34,15 +35,6 @@ function readRun(file) {
     return typeof run === 'object' && run !== null && Number.isSafeInteger(run.pid) && run.pid > 0 ? run : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
   }
 }
 

@@ -2,20 +2,14 @@
 // runner's children, one a line. When the pipe closes without a `done` line (the runner was
 // killed, even with SIGKILL, or the terminal went away), it stops them: SIGTERM, then SIGKILL after
 // 10 s. It ignores the signals the runner's process group gets, so it outlives the runner.
+import { isAlive } from './processes.mjs';
+
 const pids = new Set();
 let done = false;
 let rest = '';
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => undefined);
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-}
 
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {
@@ -28,7 +22,7 @@ process.stdin.on('data', (chunk) => {
 });
 process.stdin.on('close', () => {
   if (done) process.exit(0);
-  const living = () => [...pids].filter(alive);
+  const living = () => [...pids].filter(isAlive);
   for (const pid of living()) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
   const timer = setInterval(() => {

@@ -116,6 +116,15 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     started.once('exit', () => { if (child === started) child = undefined; });
   }
 
+  /** Ends the running process (after a start in progress) with `signal`, and waits for its exit. */
+  async function halt(signal: NodeJS.Signals): Promise<void> {
+    await starting?.catch(() => undefined);
+    const running = child;
+    if (!running) return;
+    child = undefined;
+    await stopProcess(running, signal);
+  }
+
   const server: NatsServer = {
     get url() {
       return `nats://127.0.0.1:${port}`;
@@ -128,20 +137,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       starting ??= startOnce().finally(() => { starting = undefined; });
       await starting;
     },
-    async stop() {
-      await starting?.catch(() => undefined);
-      const running = child;
-      if (!running) return;
-      child = undefined;
-      await stopProcess(running);
-    },
-    async kill() {
-      await starting?.catch(() => undefined);
-      const running = child;
-      if (!running) return;
-      child = undefined;
-      await stopProcess(running, 'SIGKILL');
-    },
+    stop: () => halt('SIGTERM'),
+    kill: () => halt('SIGKILL'),
     async destroy() {
       await server.stop();
       await rm(dir, { recursive: true, force: true });

@@ -84,12 +84,12 @@ export function configReader(env: Env) {
       const text = raw(name) ?? options.default;
       const items = text.split(',').map((item) => item.trim());
       if (items.some((item) => item === '')) throw new ConfigError(name, 'must list URLs separated by commas, with none empty');
-      for (const item of items) {
+      for (const [index, item] of items.entries()) {
         let url: URL;
         try {
           url = new URL(item);
         } catch {
-          throw new ConfigError(name, `must list URLs, and one is not a URL (entry ${items.indexOf(item) + 1})`);
+          throw new ConfigError(name, `must list URLs, and one is not a URL (entry ${index + 1})`);
         }
         if (!options.protocols.includes(url.protocol)) {
           throw new ConfigError(name, `must use ${options.protocols.join(' or ')}, got ${url.protocol}`);
