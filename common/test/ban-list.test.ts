@@ -228,9 +228,66 @@ describe('BanList: capacity', () => {
     const errors = lines().filter((line) => line.level === 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ userId: 'user-1', bannedAt: new Date(T0).toISOString(), max: 2 });
-    // The price of the eviction: that user's old tokens pass again.
+    expect(errors[0]).toMatchObject({ refusedUpTo: new Date(T0).toISOString(), refusedUntil: new Date(T0 + WINDOW_MS).toISOString() });
     expect(bans.isBanned('user-1', T0 - 1_000)).toBe(false);
     expect(bans.isBanned('user-3', T0 - 1_000)).toBe(true);
+  });
+
+  it('loses no ban to an early eviction: every token as old as the evicted entry is revoked, for everyone, until the entry would have expired', () => {
+    const { bans, clock } = frozenBanList({ max: 2 });
+    bans.ban({ userId: 'user-1', bannedAt: new Date(T0), version: 1 });
+    bans.ban({ userId: 'user-2', bannedAt: new Date(T0 + 5_000), version: 1 });
+    expect(bans.isRevoked('someone', T0)).toBe(false);
+    bans.ban({ userId: 'user-3', bannedAt: new Date(T0 + 10_000), version: 1 });
+    // user-1 is gone from the list, and still cannot use a token from before their ban.
+    expect(bans.isBanned('user-1', T0)).toBe(false);
+    expect(bans.isRevoked('user-1', T0)).toBe(true);
+    expect(bans.isRevoked('USER-1', T0 - 60_000)).toBe(true);
+    // Nor can anyone else with a token as old (they refresh); newer tokens pass.
+    expect(bans.isRevoked('someone', T0)).toBe(true);
+    expect(bans.isRevoked('someone', T0 + 1)).toBe(false);
+    // A second eviction raises the floor; an unban or a stale event never lowers it.
+    bans.revokeSessions({ userId: 'user-4', notBefore: new Date(T0 + 20_000) });
+    bans.ban({ userId: 'user-5', bannedAt: new Date(T0 + 30_000), version: 1 });
+    expect(bans.isRevoked('someone', T0 + 5_000)).toBe(true);
+    bans.unban({ userId: 'user-2', unbannedAt: new Date(T0 + 40_000), version: 2 });
+    expect(bans.ban({ userId: 'user-5', bannedAt: new Date(T0), version: 1 })).toBe('stale');
+    expect(bans.isRevoked('someone', T0 + 5_000)).toBe(true);
+    expect(bans.isRevoked('someone', T0 + 5_001)).toBe(false);
+    // Until the latest evicted entry's own expiry, when every token that old has expired too.
+    clock.nowMs = T0 + 5_000 + WINDOW_MS - 1;
+    expect(bans.isRevoked('someone', T0 + 5_000)).toBe(true);
+    clock.nowMs = T0 + 5_000 + WINDOW_MS;
+    expect(bans.isRevoked('someone', T0 + 5_000)).toBe(false);
+  });
+
+  it('a revocation evicted early raises the same floor', () => {
+    const { bans } = frozenBanList({ max: 1 });
+    bans.revokeSessions({ userId: 'user-1', notBefore: new Date(T0) });
+    bans.revokeSessions({ userId: 'user-2', notBefore: new Date(T0 + 1_000) });
+    expect(bans.isRevoked('user-1', T0)).toBe(true);
+    expect(bans.isRevoked('someone', T0)).toBe(true);
+    expect(bans.isRevoked('someone', T0 + 1)).toBe(false);
+  });
+
+  it('grows past its first slots as it fills, and keeps set order: expired first, then the oldest set', () => {
+    const early: string[] = [];
+    const { bans, clock } = frozenBanList({ max: 3_000, onEarlyEviction: (userId) => early.push(userId) });
+    for (let i = 0; i < 3_000; i++) bans.ban({ userId: `user-${i}`, bannedAt: new Date(T0 + i), version: 1 });
+    expect(bans.size).toBe(3_000);
+    // Banning user-0 again makes it the most recent; user-1 is now the oldest set.
+    bans.ban({ userId: 'user-0', bannedAt: new Date(T0 + 5_000), version: 2 });
+    bans.ban({ userId: 'new-1', bannedAt: new Date(T0 + 5_000), version: 1 });
+    expect(early).toEqual(['user-1']);
+    // Once the oldest expire, they make room without an early eviction, from anywhere in the table.
+    clock.nowMs = T0 + 10 + WINDOW_MS;
+    for (let i = 0; i < 8; i++) bans.ban({ userId: `late-${i}`, bannedAt: new Date(clock.nowMs), version: 1 });
+    expect(early).toEqual(['user-1']);
+    expect(bans.isBanned('user-0', T0 + 5_000)).toBe(true);
+    expect(bans.isBanned('user-2', T0)).toBe(false);
+    expect(bans.isBanned('user-11', T0 + 11)).toBe(true);
+    expect(bans.isBanned('late-7', clock.nowMs)).toBe(true);
+    expect(bans.size).toBe(3_000 - 11 + 2 + 8);
   });
 
   it('stays quiet when the entry pushed out had already expired', () => {

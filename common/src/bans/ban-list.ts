@@ -1,16 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import { EntryTable } from './entry-table.js';
 import type { Logger } from 'pino';
-
-interface BanEntry {
-  /** The latest `bannedAt` of any ban seen for this user: the list only ever gets stricter. */
-  bannedAtMs: number;
-  /** When the entry may go: the latest expiry of any ban seen for this user. */
-  expiresAtMs: number;
-  /** The highest version seen; it decides `isActive`, never who is refused. */
-  version: number;
-  /** What the highest-versioned event said: banned (true) or unbanned (false). For views only. */
-  active: boolean;
-}
 
 /** What `requireAuth` asks of a ban list. */
 export interface BanChecker {
@@ -38,13 +27,6 @@ export interface BanListOptions {
   now?: () => number;
 }
 
-interface RevocationEntry {
-  /** The latest `notBefore` of any revocation of the user's sessions seen. */
-  notBeforeMs: number;
-  /** When the entry may go: the latest expiry of any revocation seen for this user. */
-  expiresAtMs: number;
-}
-
 /** What applying an event did: `stale` means it changed nothing. */
 export type BanApplyResult = 'applied' | 'stale' | 'expired';
 
@@ -62,7 +44,11 @@ export type BanApplyResult = 'applied' | 'stale' | 'expired';
  * counts; nothing undoes it), and is answered 401 rather than 403. Revocations are held apart from
  * bans, each in a list of `max` entries: any user can end their own sessions as often as they
  * sign in, and none of that may push a ban out. User ids are compared in their canonical
- * lower-case form.
+ * lower-case form. When a list is full, expired entries make room first, then the entry set
+ * longest ago: an early eviction, logged and counted, after which no ban is lost all the same:
+ * every token issued at or before the evicted entry's time counts as revoked (401, so clients
+ * refresh, and auth refuses a banned user's refresh) for every user until that entry would have
+ * expired. Each list is an `EntryTable`: about 70 bytes per entry, the user id's string not counted.
  *
  * @example
  * const bans = new BanList({ max: 100_000, windowMs: ttlMs + skewMs, logger });
@@ -70,10 +56,17 @@ export type BanApplyResult = 'applied' | 'stale' | 'expired';
  * bans.isBanned(userId, tokenIatMs); // true for tokens issued at or before the ban
  */
 export class BanList implements BanChecker {
-  readonly #bans: LRUCache<string, BanEntry>;
-  readonly #revocations: LRUCache<string, RevocationEntry>;
+  readonly #bans: EntryTable;
+  readonly #revocations: EntryTable;
   readonly #windowMs: number;
   readonly #now: () => number;
+  /**
+   * After an early eviction, tokens issued at or before `#floorMs` are refused for every user
+   * until `#floorUntilMs`, when the evicted entry would have expired: the list cannot tell whose
+   * ban it lost, so it refuses all tokens that old rather than let that user in.
+   */
+  #floorMs = Number.NEGATIVE_INFINITY;
+  #floorUntilMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: BanListOptions) {
     if (!Number.isSafeInteger(options.max) || options.max < 1) throw new TypeError('BanList: max must be a positive integer');
@@ -82,27 +75,28 @@ export class BanList implements BanChecker {
     this.#windowMs = options.windowMs;
     const now = options.now ?? Date.now;
     this.#now = now;
-    const cache = <E extends { expiresAtMs: number }>(what: string, fields: (entry: E) => Record<string, string>) => new LRUCache<string, E>({
+    const table = (what: string, field: 'bannedAt' | 'notBefore') => new EntryTable({
       max: options.max,
-      ttlAutopurge: false,
-      perf: { now },
-      ttlResolution: options.now ? 0 : 1,
-      dispose: (entry, userId, reason) => {
-        if (reason !== 'evict') return;
-        if (entry.expiresAtMs <= now()) return;
-        // Tokens issued before this ban (or revocation) are still valid and will now be let through.
-        logger.error({ audit: `${what}_list.early_eviction`, userId, ...fields(entry), max: options.max }, `ban list full: a live ${what} entry was evicted before its expiry (raise BAN_CACHE_MAX)`);
+      now,
+      onEarlyEviction: (userId, entry) => {
+        // The list no longer knows this user, so it stops trusting every token as old as the entry.
+        this.#floorMs = Math.max(this.#floorMs, entry.atMs);
+        this.#floorUntilMs = Math.max(this.#floorUntilMs, entry.expiresAtMs);
+        logger.error({
+          audit: `${what}_list.early_eviction`, userId, [field]: new Date(entry.atMs).toISOString(), max: options.max,
+          refusedUpTo: new Date(this.#floorMs).toISOString(), refusedUntil: new Date(this.#floorUntilMs).toISOString(),
+        }, `ban list full: a live ${what} entry was evicted before its expiry; every token issued up to refusedUpTo is refused (401) until refusedUntil (raise BAN_CACHE_MAX)`);
         onEarlyEviction?.(userId);
       },
     });
-    this.#bans = cache<BanEntry>('ban', (entry) => ({ bannedAt: new Date(entry.bannedAtMs).toISOString() }));
-    this.#revocations = cache<RevocationEntry>('revocation', (entry) => ({ notBefore: new Date(entry.notBeforeMs).toISOString() }));
+    this.#bans = table('ban', 'bannedAt');
+    this.#revocations = table('revocation', 'notBefore');
   }
 
   /** Live entries held, bans and revocations (expired ones are cleared first). */
   get size(): number {
-    this.#bans.purgeStale();
-    this.#revocations.purgeStale();
+    this.#bans.purgeExpired();
+    this.#revocations.purgeExpired();
     return this.#bans.size + this.#revocations.size;
   }
 
@@ -116,22 +110,21 @@ export class BanList implements BanChecker {
     const userId = event.userId.toLowerCase();
     const bannedAtMs = event.bannedAt.getTime();
     const expiresAtMs = this.#expiryOf(bannedAtMs, event.windowFrom);
-    const nowMs = this.#now();
-    if (!(expiresAtMs > nowMs)) return 'expired';
-    const held = this.#bans.peek(userId);
+    if (!(expiresAtMs > this.#now())) return 'expired';
+    const held = this.#bans.get(userId);
     if (held === undefined) {
-      setEntry(this.#bans, userId, { bannedAtMs, expiresAtMs, version: event.version, active: true }, nowMs);
+      this.#bans.set(userId, { atMs: bannedAtMs, expiresAtMs, version: event.version, active: true });
       return 'applied';
     }
-    const stricter = bannedAtMs > held.bannedAtMs || expiresAtMs > held.expiresAtMs;
+    const stricter = bannedAtMs > held.atMs || expiresAtMs > held.expiresAtMs;
     const newer = event.version > held.version;
     if (!stricter && !newer) return 'stale';
-    setEntry(this.#bans, userId, {
-      bannedAtMs: Math.max(bannedAtMs, held.bannedAtMs),
+    this.#bans.set(userId, {
+      atMs: Math.max(bannedAtMs, held.atMs),
       expiresAtMs: Math.max(expiresAtMs, held.expiresAtMs),
       version: Math.max(event.version, held.version),
       active: newer ? true : held.active,
-    }, nowMs);
+    });
     return 'applied';
   }
 
@@ -145,18 +138,15 @@ export class BanList implements BanChecker {
     const userId = event.userId.toLowerCase();
     const notBeforeMs = event.notBefore.getTime();
     const expiresAtMs = this.#expiryOf(notBeforeMs, event.windowFrom);
-    const nowMs = this.#now();
-    if (!(expiresAtMs > nowMs)) return 'expired';
-    const held = this.#revocations.peek(userId);
-    if (held === undefined) {
-      setEntry(this.#revocations, userId, { notBeforeMs, expiresAtMs }, nowMs);
-      return 'applied';
-    }
-    if (!(notBeforeMs > held.notBeforeMs || expiresAtMs > held.expiresAtMs)) return 'stale';
-    setEntry(this.#revocations, userId, {
-      notBeforeMs: Math.max(notBeforeMs, held.notBeforeMs),
-      expiresAtMs: Math.max(expiresAtMs, held.expiresAtMs),
-    }, nowMs);
+    if (!(expiresAtMs > this.#now())) return 'expired';
+    const held = this.#revocations.get(userId);
+    if (held !== undefined && !(notBeforeMs > held.atMs || expiresAtMs > held.expiresAtMs)) return 'stale';
+    this.#revocations.set(userId, {
+      atMs: Math.max(notBeforeMs, held?.atMs ?? notBeforeMs),
+      expiresAtMs: Math.max(expiresAtMs, held?.expiresAtMs ?? expiresAtMs),
+      version: 0,
+      active: true,
+    });
     return 'applied';
   }
 
@@ -166,12 +156,12 @@ export class BanList implements BanChecker {
    */
   unban(event: { userId: string; unbannedAt: Date; version: number }): BanApplyResult {
     const userId = event.userId.toLowerCase();
-    const held = this.#bans.peek(userId);
+    const held = this.#bans.get(userId);
     if (held === undefined) {
       return event.unbannedAt.getTime() + this.#windowMs > this.#now() ? 'stale' : 'expired';
     }
     if (event.version <= held.version) return 'stale';
-    setEntry(this.#bans, userId, { ...held, version: event.version, active: false }, this.#now());
+    this.#bans.set(userId, { ...held, version: event.version, active: false });
     return 'applied';
   }
 
@@ -181,27 +171,18 @@ export class BanList implements BanChecker {
   }
 
   isBanned(userId: string, tokenIssuedAtMs: number): boolean {
-    const entry = this.#bans.peek(userId.toLowerCase());
-    return entry !== undefined && tokenIssuedAtMs <= entry.bannedAtMs;
+    const bannedAtMs = this.#bans.atOf(userId.toLowerCase());
+    return bannedAtMs !== undefined && tokenIssuedAtMs <= bannedAtMs;
   }
 
   isRevoked(userId: string, tokenIssuedAtMs: number): boolean {
-    const entry = this.#revocations.peek(userId.toLowerCase());
-    return entry !== undefined && tokenIssuedAtMs <= entry.notBeforeMs;
+    if (tokenIssuedAtMs <= this.#floorMs && this.#now() < this.#floorUntilMs) return true;
+    const notBeforeMs = this.#revocations.atOf(userId.toLowerCase());
+    return notBeforeMs !== undefined && tokenIssuedAtMs <= notBeforeMs;
   }
 
   /** True while the user's latest known event is a ban (for admin views and tests). */
   isActive(userId: string): boolean {
-    return this.#bans.peek(userId.toLowerCase())?.active === true;
+    return this.#bans.get(userId.toLowerCase())?.active === true;
   }
-}
-
-/**
- * Sets an entry until its expiry. Reads do not touch recency, so the least recently used entry is
- * the one set longest ago, the first to expire; expired ones are cleared before a live one could
- * be pushed out.
- */
-function setEntry<E extends { expiresAtMs: number }>(cache: LRUCache<string, E>, userId: string, entry: E, nowMs: number): void {
-  if (cache.size >= cache.max && !cache.has(userId)) cache.purgeStale();
-  cache.set(userId, entry, { ttl: entry.expiresAtMs - nowMs });
 }
