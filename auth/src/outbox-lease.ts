@@ -63,17 +63,17 @@ export class OutboxLease {
   }
 
   /**
-   * Marks a published row and renews the lease in one statement; false when the lease has passed to
+   * Marks published rows and renews the lease in one statement; false when the lease has passed to
    * another relay (this one was stalled past its expiry), which then carries on in its place. The
-   * row is marked either way: it did go out.
+   * rows are marked either way: they did go out.
    */
-  async markPublishedAndRenew(id: string): Promise<boolean> {
+  async markPublishedAndRenew(ids: readonly string[]): Promise<boolean> {
     const sentAt = performance.now();
     const { rows: [lease] } = await this.#db.query<{ held: boolean }>(
-      `WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = $1 AND published_at IS NULL),
+      `WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL),
             renewed AS (UPDATE outbox_relay_lease SET expires_at = now() + make_interval(secs => $3) WHERE holder = $2 RETURNING holder)
        SELECT EXISTS (SELECT 1 FROM renewed) AS held`,
-      [id, this.#me, this.#leaseMs / 1000],
+      [ids, this.#me, this.#leaseMs / 1000],
     );
     this.#until = lease!.held ? sentAt + this.#leaseMs : 0;
     return lease!.held;
@@ -98,6 +98,11 @@ export class OutboxLease {
   }
 
   /** A publish may start only if the lease outlasts it (twice its timeout, for a busy event loop), so turns never overlap. */
+  /** Ends a rest early (NATS is back): the next pass may take the lease at once. */
+  endRest(): void {
+    this.#restingUntil = 0;
+  }
+
   #coversPublish(): boolean {
     return performance.now() + 2 * this.#publishTimeoutMs <= this.#until;
   }

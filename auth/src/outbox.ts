@@ -97,6 +97,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const timer = setInterval(() => void passes.request(), settings.intervalMs);
   timer.unref();
   void passes.request();
+  // Back from an outage: what piled up goes out now, not after the rest a failed publish began.
+  const stopHearingReconnects = nats.onReconnect(() => {
+    lease.endRest();
+    void passes.request();
+  });
 
   return {
     kick: () => void passes.request(),
@@ -104,6 +109,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     async stop() {
       stopping.abort();
       clearInterval(timer);
+      stopHearingReconnects();
       await passes.idle();
     },
   };

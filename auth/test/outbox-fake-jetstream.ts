@@ -18,6 +18,8 @@ export interface FakeJetStream {
   readonly received: ReceivedPublish[];
   /** The most publishes that were waiting for their acknowledgement at one time. */
   maxInFlight(): number;
+  /** The most relays (senders) that had a publish waiting for its ack at one time. */
+  maxSendersInFlight(): number;
   /** Acknowledges the publishes waiting now, and from now on every publish after `delayMs`. */
   ackAll(delayMs?: number): void;
   close(): Promise<void>;
@@ -29,10 +31,13 @@ export interface FakeJetStream {
  * mid-publish for as long as it likes, and see the order and overlap of publishes from several relays.
  */
 export async function startFakeJetStream(natsUrl: string): Promise<FakeJetStream> {
-  const nc = await connect({ servers: natsUrl, name: 'fake-jetstream' });
+  // Back on a restarted server sooner than a relay (500 ms), so a publish sent again finds it listening.
+  const nc = await connect({ servers: natsUrl, name: 'fake-jetstream', maxReconnectAttempts: -1, reconnectTimeWait: 50 });
   const received: ReceivedPublish[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  const sendersInFlight = new Map<string, number>();
+  let maxSendersInFlight = 0;
   let autoAckDelayMs: number | undefined;
   let seq = 0;
 
@@ -48,11 +53,16 @@ export async function startFakeJetStream(natsUrl: string): Promise<FakeJetStream
         if (publish.acked) return;
         publish.acked = true;
         inFlight--;
+        const left = sendersInFlight.get(publish.sender)! - 1;
+        if (left === 0) sendersInFlight.delete(publish.sender);
+        else sendersInFlight.set(publish.sender, left);
         msg.respond(JSON.stringify({ stream: 'AUTH', seq: ++seq }));
       },
     };
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
+    sendersInFlight.set(publish.sender, (sendersInFlight.get(publish.sender) ?? 0) + 1);
+    maxSendersInFlight = Math.max(maxSendersInFlight, sendersInFlight.size);
     return publish;
   };
 
@@ -69,6 +79,7 @@ export async function startFakeJetStream(natsUrl: string): Promise<FakeJetStream
   return {
     received,
     maxInFlight: () => maxInFlight,
+    maxSendersInFlight: () => maxSendersInFlight,
     ackAll(delayMs = 0) {
       autoAckDelayMs = delayMs;
       for (const publish of received) publish.ack();

@@ -86,8 +86,9 @@ describe('an outbox relay waiting on NATS', () => {
     const { testDb, db, nats, fake } = await world();
     const ids = await enqueue(db, 2);
     const relayA = relay({ db, nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 20_000 });
-    await waitFor(() => fake.received.length === 1, { what: 'the relay to publish the first row' });
-    expect(fake.received[0]!.msgId).toBe(ids[0]);
+    // Two users' events: sent together, in order, each waiting for its ack.
+    await waitFor(() => fake.received.length === 2, { what: 'the relay to publish both rows' });
+    expect(fake.received.map((publish) => publish.msgId)).toEqual(ids);
 
     // The publish hangs; meanwhile another connection locks both pending rows without waiting.
     const other = await anotherPool(testDb);
@@ -116,7 +117,7 @@ describe('an outbox relay waiting on NATS', () => {
     const { testDb, db, nats, fake } = await world();
     const ids = await enqueue(db, 2);
     relay({ db, nats: await natsClient(nats.url), logger, intervalMs: 100, publishTimeoutMs: 3_000 });
-    await waitFor(() => fake.received.length === 1, { what: 'the relay to publish the first row' });
+    await waitFor(() => fake.received.length === 2, { what: 'the relay to publish both rows' });
     await nats.stop();
 
     const other = await anotherPool(testDb);
@@ -134,8 +135,9 @@ describe('an outbox relay waiting on NATS', () => {
     fake.ackAll();
     await nats.start();
     await waitFor(async () => (await pendingIds(db)).length === 0, { timeoutMs: 20_000, what: 'the relay to publish once NATS is back' });
-    // The first row went out again (the stream would drop the copy by its message id), then the second.
+    // Both rows went out again, in order (the stream would drop copies by their message ids).
     expect([...new Set(fake.received.map((publish) => publish.msgId))]).toEqual(ids);
+    expect(fake.received.slice(2).map((publish) => publish.msgId)).toEqual(ids);
   });
 
   it('on embedded PGlite, publishes in order, and queries answer while a publish waits', async () => {
@@ -148,13 +150,51 @@ describe('an outbox relay waiting on NATS', () => {
     await migrate(db, { service: 'auth', migrations: MIGRATIONS });
     const ids = await enqueue(db, 3);
     relay({ db, nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 20_000, batchSize: 2 });
-    await waitFor(() => fake.received.length === 1, { what: 'the relay to publish the first row' });
+    await waitFor(() => fake.received.length === 2, { what: 'the relay to publish the first batch' });
     await expect(db.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')).resolves.toEqual({ rows: [{ n: 3 }] });
 
     fake.ackAll();
     await waitFor(async () => (await pendingIds(db)).length === 0, { what: 'the relay to finish once acknowledged' });
     expect(fake.received.map((publish) => publish.msgId)).toEqual(ids);
     await waitFor(async () => (await lease(db)).holder === null, { what: 'the lease to be released after the pass' });
+  });
+});
+
+describe('an outbox relay sending a batch', () => {
+  it('sends it in runs in which no user appears twice: a user\'s next event waits until the run before it is acked', async () => {
+    const { db, nats, fake } = await world();
+    const [u1, u2, u3] = [randomUUID(), randomUUID(), randomUUID()];
+    const ids: string[] = [];
+    for (const userId of [u1, u2, u1, u3]) {
+      const id = randomUUID();
+      await db.transaction((tx) => enqueueEvent(tx, { subject: Subjects.UserBanned, payload: { id, userId, bannedAt: new Date().toISOString(), reason: 'r', version: ids.length + 1 } }));
+      ids.push(id);
+    }
+    const relayed = relay({ db, nats: await natsClient(nats.url), logger, intervalMs: 60_000 });
+    await waitFor(() => fake.received.length === 2, { what: 'the first run (u1, u2) to be sent' });
+    const ackedAt = performance.now();
+    fake.ackAll();
+    await waitFor(async () => (await pendingIds(db)).length === 0, { what: 'the second run to be sent and acked' });
+    await relayed.stop();
+    expect(fake.received.map((publish) => publish.msgId)).toEqual(ids);
+    expect(fake.received[2]!.receivedAt).toBeGreaterThanOrEqual(ackedAt);
+    expect(fake.received[3]!.receivedAt).toBeGreaterThanOrEqual(ackedAt);
+  });
+
+  it('sends again at once when NATS comes back, rather than wait out the publish timeout and a rest', async () => {
+    const { db, nats, fake } = await world();
+    const ids = await enqueue(db, 3);
+    const publishTimeoutMs = 30_000;
+    relay({ db, nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs });
+    await waitFor(() => fake.received.length === 3, { what: 'the relay to send the batch' });
+    // The server restarts: those publishes will never be acked.
+    await nats.stop();
+    await nats.start();
+    fake.ackAll();
+    const back = performance.now();
+    await waitFor(async () => (await pendingIds(db)).length === 0, { timeoutMs: publishTimeoutMs / 3, what: 'the relay to send the batch again once NATS is back' });
+    expect(performance.now() - back).toBeLessThan(publishTimeoutMs / 3);
+    expect(fake.received.slice(3).map((publish) => publish.msgId)).toEqual(ids);
   });
 });
 
@@ -174,20 +214,23 @@ describe('several outbox relays', () => {
       for (const each of relays) each.kick();
     }
     await waitFor(async () => (await pendingIds(db)).length === 0, { timeoutMs: 20_000, what: 'the relays to drain 40 rows' });
-    expect(fake.maxInFlight()).toBe(1);
+    // Each relay sends a batch at once, but never two relays at a time.
+    expect(fake.maxSendersInFlight()).toBe(1);
+    expect(fake.maxInFlight()).toBeGreaterThan(1);
     expect(fake.received.map((publish) => publish.msgId)).toEqual([...first, ...more]);
   });
 
   it('a relay whose lease expired and was taken over mid-publish stops after that publish; the new holder carries on', async () => {
     const { testDb, db, nats, fake } = await world();
     const ids = await enqueue(db, 3);
-    const stalled = relay({ db, nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 20_000 });
+    // One row a batch, so that a single publish is in flight when the lease passes on.
+    const stalled = relay({ db, nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 20_000, batchSize: 1 });
     await waitFor(() => fake.received.length === 1, { what: 'the first relay to publish' });
     const stalledSender = fake.received[0]!.sender;
 
     // As if that relay's process had been paused past its lease (a GC pause, a frozen VM).
     await db.query("UPDATE outbox_relay_lease SET expires_at = now() - interval '1 second'");
-    const successor = relay({ db: await anotherPool(testDb), nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 20_000 });
+    const successor = relay({ db: await anotherPool(testDb), nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 20_000, batchSize: 1 });
     await waitFor(() => fake.received.length === 2, { what: 'the second relay to take over and publish' });
     const successorSender = fake.received[1]!.sender;
     expect(successorSender).not.toBe(stalledSender);
@@ -212,7 +255,7 @@ describe('several outbox relays', () => {
     const { testDb, db, nats, fake } = await world();
     const ids = await enqueue(db, 2);
     const crashedDb = await anotherPool(testDb);
-    const crashed = relay({ db: crashedDb, nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 1_000, leaseMs: 4_000 });
+    const crashed = relay({ db: crashedDb, nats: await natsClient(nats.url), logger, intervalMs: 60_000, publishTimeoutMs: 1_000, leaseMs: 4_000, batchSize: 1 });
     await waitFor(() => fake.received.length === 1, { what: 'the doomed relay to publish' });
     // It dies mid-publish: nothing it sends reaches the database again, so it never releases the lease.
     await crashedDb.close();
