@@ -23,6 +23,14 @@ function app(readiness: Record<string, ReadinessCheck> = {}, production = false,
   routes.get('/api/crash', () => {
     throw new Error('secret internals');
   });
+  routes.post('/api/session', (req, res) => {
+    req.session = { jwt: signAt(T0) };
+    res.json({ ok: true });
+  });
+  routes.delete('/api/session', (req, res) => {
+    req.session = null;
+    res.json({ ok: true });
+  });
   const server = createServiceApp({ production, trustProxy, logger, metrics, verifier: verifierAt(T0 + 1000), readiness, routes });
   return { server, lines, metrics };
 }
@@ -112,12 +120,50 @@ describe('createServiceApp', () => {
     expect(res.body).toEqual({ errors: [{ message: 'Route not found' }] });
   });
 
-  it('sets helmet headers', async () => {
-    const res = await request(app().server).get('/healthz/live');
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
-    expect(res.headers['content-security-policy']).toBeDefined();
-    expect(res.headers['x-powered-by']).toBeUndefined();
+  it('sets the API security headers on every answer, and no X-Powered-By or ETag', async () => {
+    const { server } = app();
+    for (const res of [await request(server).get('/healthz/live'), await request(server).get('/api/nothing-here'), await request(server).get('/api/private')]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers.etag).toBeUndefined();
+    }
+  });
+
+  it('sets and clears the session cookie on requests that came without one, and sets no cookie on others', async () => {
+    const { server } = app();
+    const set = await request(server).post('/api/session').set('Content-Type', 'application/json').send('{}');
+    expect(set.status).toBe(200);
+    const cookie = (set.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('session='));
+    expect(cookie).toMatch(/^session=[A-Za-z0-9+/=]+; path=\/; samesite=lax; httponly$/);
+    const cleared = await request(server).delete('/api/session').set('Cookie', cookie!.split(';')[0]!);
+    expect(cleared.headers['set-cookie']).toEqual(['session=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT; samesite=lax; httponly']);
+    for (const res of [
+      await request(server).get('/api/me'),
+      await request(server).get('/api/me').set('Authorization', `Bearer ${signAt(T0)}`),
+      await request(server).get('/api/me').set('Cookie', cookieWithJwt(signAt(T0))),
+      await request(server).get('/api/me').set('Cookie', 'other=1'),
+    ]) {
+      expect(res.status).toBe(200);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
+  it('sends a failure of the shared middlewares to the error handler, with its documented answer', async () => {
+    const { server } = app({ database: () => Promise.reject(new Error('down')) });
+    const forged = await request(server).post('/api/echo').set('Cookie', cookieWithJwt(signAt(T0))).set('Origin', 'https://evil.example').set('Content-Type', 'application/json').send('{}');
+    expect(forged.status).toBe(403);
+    const invalid = await request(server).post('/api/echo').set('Content-Type', 'application/json').send('{"a":');
+    expect(invalid.status).toBe(400);
+    expect(invalid.body).toEqual({ errors: [{ message: 'Malformed JSON body' }] });
+    expect((await request(server).get('/healthz/ready')).status).toBe(503);
+    const after = await request(server).post('/api/echo').set('Content-Type', 'application/json').send('{"a":1}');
+    expect(after.body).toEqual({ body: { a: 1 } });
   });
 
   it('authenticates from the Bearer header and the session cookie', async () => {

@@ -3,6 +3,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { InvalidTokenError, type TokenRefusal, type TokenVerifier } from '../tokens/token-verifier.js';
 import type { UserPayload } from '../tokens/user-payload.js';
+import { sessionJwt } from './session-cookie.js';
 
 declare global {
   // Express merges its Request type from this global namespace.
@@ -47,7 +48,9 @@ export function readToken(req: Request): Found {
       return JWT.test(credentials) ? { token: credentials, source: 'header' } : { malformed: 'bearer_malformed', source: 'header' };
     }
   }
-  const jwt: unknown = req.session?.jwt;
+  // Without a Cookie header there is no session to read (and cookie-session need not be set up).
+  if (req.headers.cookie === undefined) return null;
+  const jwt = sessionJwt(req);
   if (jwt === undefined || jwt === null) return null;
   if (typeof jwt !== 'string') return { malformed: 'cookie_malformed', source: 'cookie' };
   return { token: jwt, source: 'cookie' };

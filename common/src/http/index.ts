@@ -13,5 +13,6 @@ export { refuseCrossSite } from './cross-site.js';
 export { jsonBody } from './json-body.js';
 export { logRequests, noteSignedInUser, requestIdOf, requestLogger, REQUEST_ID_HEADER } from './request-log.js';
 export { createMetrics, createMetricsApp, type Metrics } from './metrics.js';
+export { securityHeaders, SECURITY_HEADERS } from './security-headers.js';
 export { healthRoutes, NotReadyError, type ReadinessCheck } from './health.js';
 export { createServiceApp, JSON_BODY_LIMIT, SESSION_COOKIE, type ServiceAppOptions } from './service-app.js';

@@ -28,14 +28,14 @@ export function requireAuth(options: { bans: BanChecker }): RequestHandler {
     noteRouteScope(req, res);
     const user = req.currentUser;
     if (user === undefined) throw new NotAuthenticatedError();
-    const issuedAt = new Date(user.iat * 1000).toISOString();
-    if (bans.isBanned(user.id, user.iat * 1000)) {
-      requestLogger(res)?.info({ audit: 'banned_user.refused', userId: user.id, issuedAt }, 'banned user refused');
+    const issuedAtMs = user.iat * 1000;
+    if (bans.isBanned(user.id, issuedAtMs)) {
+      requestLogger(res)?.info({ audit: 'banned_user.refused', userId: user.id, issuedAt: new Date(issuedAtMs).toISOString() }, 'banned user refused');
       req.session = null;
       throw new UserBannedError();
     }
-    if (bans.isRevoked(user.id, user.iat * 1000)) {
-      requestLogger(res)?.info({ audit: 'revoked_session.refused', userId: user.id, issuedAt }, 'token from before a sign-out everywhere refused');
+    if (bans.isRevoked(user.id, issuedAtMs)) {
+      requestLogger(res)?.info({ audit: 'revoked_session.refused', userId: user.id, issuedAt: new Date(issuedAtMs).toISOString() }, 'token from before a sign-out everywhere refused');
       req.session = null;
       throw new HttpError('SESSION_REVOKED');
     }
