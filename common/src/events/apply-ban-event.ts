@@ -43,9 +43,11 @@ export function applyBanEvent(msg: JsMsg, target: BanEventTarget, options: { liv
   const applied = applyOrSalvage(msg, target);
   if (applied === undefined) return false;
   target.metrics.applied.inc({ subject: msg.subject, result: applied.result });
+  // A replay applies every event in the window, each logged at debug: build its line only if it is logged.
+  const level = options.live ? 'info' : 'debug';
+  if (!target.logger.isLevelEnabled(level)) return true;
   const line = { audit: applied.audit.event, ...applied.audit.fields, seq: msg.seq, result: applied.result };
-  if (options.live) target.logger.info(line, `${msg.subject} ${applied.result}`);
-  else target.logger.debug(line, `${msg.subject} ${applied.result} (replay)`);
+  target.logger[level](line, options.live ? `${msg.subject} ${applied.result}` : `${msg.subject} ${applied.result} (replay)`);
   return true;
 }
 

@@ -5,6 +5,12 @@ import type { BanSyncControl } from './ban-sync-control.js';
 import type { BanSyncProgress } from './ban-sync-progress.js';
 import { authStreamInfo, authStreamShortfalls, ensureAuthStream, type NatsClient, type NatsConnection } from './nats.js';
 
+/**
+ * Messages asked for per pull. A replay reads the whole window (100 000 bans is about 25 MB):
+ * larger pulls mean fewer round trips to the server, at the cost of that many messages buffered.
+ */
+const PULL_BATCH = 4_096;
+
 /** What a ban sync consumes from and applies to; fixed for its life. */
 export interface BanSyncContext extends BanEventTarget {
   nats: NatsClient;
@@ -102,7 +108,7 @@ async function openMessages(
   const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserEvents, ...from });
   const info = await consumer.info(true);
   if (info.num_pending === 0) markCaughtUp(context, progress);
-  return { consumer, startedAfter: info.delivered.stream_seq, messages: await consumer.consume({ max_messages: 512, expires: 5_000 }) };
+  return { consumer, startedAfter: info.delivered.stream_seq, messages: await consumer.consume({ max_messages: PULL_BATCH, expires: 5_000 }) };
 }
 
 /**
