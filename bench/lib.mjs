@@ -11,15 +11,15 @@ const require = createRequire(import.meta.url);
 // nats-server where package managers put it (Debian: /usr/sbin), for the private servers benches start.
 process.env.NATS_SERVER_BIN ||= findExecutable('nats-server') ?? '';
 
-/** Reads `--name N` integer options; unknown flags are an error. */
-export function intArgs(defaults) {
+/** Reads `--name N` integer options (positive, or 0 for those in `zeroAllowed`); unknown flags are an error. */
+export function intArgs(defaults, { zeroAllowed = [] } = {}) {
   const options = Object.fromEntries(Object.keys(defaults).map((name) => [name, { type: 'string' }]));
   const { values } = parseArgs({ options, strict: true });
   const out = {};
   for (const [name, fallback] of Object.entries(defaults)) {
     const text = values[name];
     if (text === undefined) { out[name] = fallback; continue; }
-    if (!/^\d+$/.test(text) || Number(text) < 1) throw new TypeError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+    if (!/^\d+$/.test(text) || Number(text) < (zeroAllowed.includes(name) ? 0 : 1)) throw new TypeError(`--${name} must be a ${zeroAllowed.includes(name) ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(text)}`);
     out[name] = Number(text);
   }
   return out;
@@ -121,4 +121,48 @@ export function startService(name, env) {
     throw new Error(`@ticketing/${name} is not built: run npx tsc -b first`, { cause: err });
   }
   return startServiceProcess(main, env, { name });
+}
+
+/**
+ * Background load from a process of its own (bench/load.mjs): autocannon with `options` (give it
+ * a long `duration`). Resolves once it runs; `stop()` ends it and resolves with what it did
+ * (`{ requests, rps, non2xx, errors, p50Ms, p99Ms }`).
+ */
+export async function startLoad(options) {
+  const { fork } = await import('node:child_process');
+  const child = fork(new URL('./load.mjs', import.meta.url), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const result = new Promise((resolve, reject) => {
+    child.on('message', (message) => { if (message.result) resolve(message.result); });
+    child.once('exit', (code) => reject(new Error(`background load exited with ${code} before reporting`)));
+  });
+  result.catch(() => undefined);
+  await withTimeout(new Promise((resolve, reject) => {
+    child.on('message', (message) => { if (message.started) resolve(); });
+    child.once('exit', (code) => reject(new Error(`background load exited with ${code} before starting`)));
+  }), 30_000, 'the background load to start');
+  let stopped;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        if (child.exitCode === null) child.send('stop');
+        const done = await withTimeout(result, 30_000, 'the background load to report');
+        await exited;
+        return done;
+      })();
+      return stopped;
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
+/** The most requests a second `url` answers (autocannon, 50 connections, `seconds`), every answer a 2xx. */
+export async function capacityOf(url, headers, seconds = 3) {
+  const { default: autocannon } = await import('autocannon');
+  const result = await autocannon({ url, connections: 50, duration: seconds, headers });
+  if (result.errors > 0 || result.non2xx > 0) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx while measuring capacity`);
+  return result.requests.total / result.duration;
 }

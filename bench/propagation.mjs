@@ -1,20 +1,29 @@
 // Ban propagation latency, end to end, with the built services as real processes:
 // admin bans a user on auth -> outbox relay -> JetStream -> orders' ban list -> orders answers 403.
 //
-//   node bench/propagation.mjs [--bans 200]
+//   node bench/propagation.mjs [--bans 300] [--load 50]
+//
+// --load: background traffic, in percent of what each service answers at most while both are
+// loaded at once (measured first in the same run): orders' GET /api/orders and auth's
+// GET /api/users/currentuser, each from a load process of its own, for the whole of the bans
+// (0 for none).
 //
 // Needs `npx tsc -b` first, nats-server (on the PATH or where package managers put it) and PostgreSQL on 127.0.0.1:5432 (user
 // postgres, trust). Everything it starts (nats-server, two services, two databases) is private
 // to the run and removed at the end.
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createTokenKey, createTokenSigner } from '@ticketing/common';
+import { connect } from '@nats-io/transport-node';
+import { Subjects } from '@ticketing/common/events';
 import { createTestDatabase, postJson, sessionCookieOf, startNatsServer, waitFor } from '@ticketing/testing';
-import { intArgs, machine, round, roundAll, runBench, startService, summarize } from './lib.mjs';
+import { capacityOf, intArgs, machine, round, roundAll, runBench, startLoad, startService, summarize } from './lib.mjs';
 
-const { bans: N } = intArgs({ bans: 200 });
+const { bans: N, load: LOAD } = intArgs({ bans: 300, load: 50 }, { zeroAllowed: ['load'] });
 const POLL_LIMIT_MS = 10_000;
+const POLLERS = 1;
 const ACCESS_TOKEN_TTL_MS = 15 * 60_000;
 
 await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1_000) }, async (cleanup) => {
@@ -53,19 +62,45 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
     [emails, hash],
   );
   if (users.length !== N) throw new Error(`inserted ${users.length} users, wanted ${N}`);
+  const { rows: [background] } = await db.query(
+    `INSERT INTO users (email, password_hash, role) VALUES ('bench-background@example.com', $1, 'user') RETURNING id, email, role`,
+    [hash],
+  );
   const signer = createTokenSigner({ key: createTokenKey(jwtKey), ttlMs: ACCESS_TOKEN_TTL_MS });
   for (const user of users) user.token = signer.sign(user);
+  const backgroundHeaders = { authorization: `Bearer ${signer.sign(background)}` };
 
-  const listOrders = async (token) => {
-    const res = await fetch(`${orders.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
-    const body = await res.text();
-    return { status: res.status, body };
-  };
+  // Plain node:http over kept-alive connections: less client overhead per request than fetch.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: POLLERS + 2 });
+  cleanup.add(() => agent.destroy());
+  const listOrders = (token) => new Promise((resolve, reject) => {
+    http.get(`${orders.url}/api/orders`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 
   // Every token works on orders before any ban (also warms up both processes and the connections).
   for (const user of users) {
     const { status, body } = await listOrders(user.token);
     if (status !== 200) throw new Error(`user ${user.id} got ${status} before its ban: ${body}`);
+  }
+
+  // Background traffic at LOAD% of each service's measured capacity, for the baseline and the bans.
+  const targets = { orders: `${orders.url}/api/orders`, auth: `${auth.url}/api/users/currentuser` };
+  const capacity = {};
+  const loads = {};
+  if (LOAD > 0) {
+    // Both at once, as the background will run: they share the machine's cores (and PostgreSQL, NATS).
+    const measured = await Promise.all(Object.values(targets).map((url) => capacityOf(url, backgroundHeaders)));
+    Object.keys(targets).forEach((name, i) => { capacity[name] = measured[i]; });
+    for (const [name, url] of Object.entries(targets)) {
+      loads[name] = await startLoad({ url, connections: 16, overallRate: Math.max(1, Math.round((capacity[name] * LOAD) / 100)), duration: 3_600, headers: backgroundHeaders });
+      cleanup.add(() => loads[name].kill());
+    }
   }
 
   // Baseline, same run, same client: a plain authenticated GET /api/orders round trip.
@@ -78,7 +113,21 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
     if (status !== 200) throw new Error(`baseline request got ${status}`);
   }
 
+  // Where the time goes: a plain subscriber sees each ban event when the stream takes it (tp),
+  // which splits "after the answer" into auth's relay (tp - t1) and delivery to orders and its answer.
+  const watcher = await connect({ servers: nats.url, name: 'bench-watcher' });
+  cleanup.add(() => watcher.close());
+  const publishedAt = new Map();
+  watcher.subscribe(Subjects.UserBanned, {
+    callback: (err, msg) => {
+      if (err) return;
+      publishedAt.set(JSON.parse(new TextDecoder().decode(msg.data)).userId, performance.now());
+    },
+  });
+  await watcher.flush();
+
   // One ban at a time: t0 before the ban request, t1 when it answered, t2 the first 403 from orders.
+  const relayDelay = [];
   const fromRequest = [];
   const fromAnswer = [];
   const banRequest = [];
@@ -90,18 +139,23 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
     const body = await res.json();
     const t1 = performance.now();
     if (res.status !== 200 || body.banned !== true) throw new Error(`ban of ${user.id}: ${res.status} ${JSON.stringify(body)}`);
+    // POLLERS requests in flight at a time, back to back, so the first refusal is seen within a
+    // fraction of a round trip of when orders applied the ban.
     let t2;
     let polls = 0;
-    while (performance.now() - t1 < POLL_LIMIT_MS) {
-      polls++;
-      const { status, body: answer } = await listOrders(user.token);
-      if (status === 403) {
-        t2 = performance.now();
-        if (!answer.includes('User is banned')) throw new Error(`403 without "User is banned": ${answer}`);
-        break;
+    const poll = async () => {
+      while (t2 === undefined && performance.now() - t1 < POLL_LIMIT_MS) {
+        polls++;
+        const { status, body: answer } = await listOrders(user.token);
+        if (status === 403) {
+          t2 ??= performance.now();
+          if (!answer.includes('User is banned')) throw new Error(`403 without "User is banned": ${answer}`);
+          return;
+        }
+        if (status !== 200) throw new Error(`orders answered ${status} while waiting for the ban: ${answer}`);
       }
-      if (status !== 200) throw new Error(`orders answered ${status} while waiting for the ban: ${answer}`);
-    }
+    };
+    await Promise.all(Array.from({ length: POLLERS }, poll));
     pollsPerBan.push(polls);
     banRequest.push(t1 - t0);
     if (t2 === undefined) {
@@ -110,7 +164,12 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
     }
     fromRequest.push(t2 - t0);
     fromAnswer.push(t2 - t1);
+    const tp = publishedAt.get(user.id);
+    if (tp !== undefined) relayDelay.push(tp - t1);
   }
+
+  const backgroundDone = {};
+  for (const [name, load] of Object.entries(loads)) backgroundDone[name] = await load.stop();
 
   // Cross-check with the services' own view: every ban was published and applied once.
   const metric = async (service, name) => {
@@ -136,6 +195,7 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
   const rtt = summarize(roundTrips);
   const total = summarize(fromRequest);
   const after = summarize(fromAnswer);
+  const relay = summarize(relayDelay);
   const req = summarize(banRequest);
   const polls = summarize(pollsPerBan);
   const ms = (s) => `p50 ${s.p50.toFixed(2)}  p90 ${s.p90.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(2)} ms`;
@@ -143,14 +203,19 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
   console.log(`  ban request -> refused everywhere (t2-t0): ${ms(total)}`);
   console.log(`  after the ban answered          (t2-t1): ${ms(after)}`);
   console.log(`  ban request itself               (t1-t0): ${ms(req)}`);
+  console.log(`  answer -> event on NATS, auth's relay (tp-t1): ${ms(relay)} (${relay.n} seen)`);
   console.log(`  polls per ban until 403: p50 ${polls.p50}  max ${polls.max}`);
   console.log(`  baseline GET /api/orders round trip (${rtt.n}): p50 ${rtt.p50.toFixed(2)}  p99 ${rtt.p99.toFixed(2)} ms`);
   console.log(`  ratio p50 propagation / p50 round trip: ${(total.p50 / rtt.p50).toFixed(1)}x (t2-t0), ${(after.p50 / rtt.p50).toFixed(1)}x (t2-t1)`);
   console.log(`  check: outbox_published_total ${published ?? 'NOT ' + N}, orders ban_list_size ${banListSize}, missed ${missed.length}`);
+  for (const [name, done] of Object.entries(backgroundDone)) {
+    console.log(`  background on ${name}: ${done.rps.toFixed(0)} req/s (${LOAD}% of the ${capacity[name].toFixed(0)} it answers at most beside the other), p99 ${done.p99Ms} ms, ${done.non2xx} non-2xx, ${done.errors} errors`);
+  }
   console.log(`  warn/error log lines: auth ${serviceLog.auth.length}, orders ${serviceLog.orders.length}`);
   for (const [name, lines] of Object.entries(serviceLog)) for (const line of lines.slice(0, 5)) console.log(`    ${name}: ${line.slice(0, 300)}`);
 
-  const ok = missed.length === 0 && published === N && banListSize === N;
+  const backgroundClean = Object.values(backgroundDone).every((done) => done.non2xx === 0 && done.errors === 0);
+  const ok = missed.length === 0 && published === N && banListSize === N && backgroundClean;
   console.log(JSON.stringify({
     bench: 'propagation',
     ok,
@@ -159,13 +224,16 @@ await runBench('propagation', { deadlineMs: 10 * 60_000 + N * (POLL_LIMIT_MS + 1
       banToRefused: roundAll(total, 3),
       afterBanAnswered: roundAll(after, 3),
       banRequest: roundAll(req, 3),
+      answerToPublished: roundAll(relay, 3),
       baselineRoundTrip: roundAll(rtt, 3),
     },
     ratio: { p50BanToRefusedOverRoundTrip: round(total.p50 / rtt.p50, 2), p50AfterAnsweredOverRoundTrip: round(after.p50 / rtt.p50, 2) },
     pollsPerBan: { p50: polls.p50, max: polls.max },
     missed: missed.length,
+    load: LOAD,
+    background: Object.fromEntries(Object.entries(backgroundDone).map(([name, done]) => [name, { capacityRps: round(capacity[name], 0), rps: round(done.rps, 0), p99Ms: done.p99Ms, non2xx: done.non2xx, errors: done.errors }])),
     serviceLogLines: { auth: serviceLog.auth.length, orders: serviceLog.orders.length },
     machine: machine(),
   }));
-  if (!ok) throw new Error(`${missed.length} bans not refused within ${POLL_LIMIT_MS} ms, published ${published}, ban_list_size ${banListSize}`);
+  if (!ok) throw new Error(`${missed.length} bans not refused within ${POLL_LIMIT_MS} ms, published ${published}, ban_list_size ${banListSize}, background clean ${backgroundClean}`);
 });

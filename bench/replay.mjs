@@ -67,13 +67,13 @@ await runBench('replay', { deadlineMs: 15 * 60_000 }, async (cleanup) => {
   if (stream.state.messages !== M) throw new Error(`stream holds ${stream.state.messages} messages, wanted ${M}`);
   await setup.close();
 
-  /** Baseline: a bare ordered consumer on the same filter, reading every message without parsing it. */
+  /** Baseline: a bare ordered consumer on the same filter and pull size as ban sync, reading every message without parsing it. */
   async function bareRead() {
     const { nc, close } = await connect('bench-bare');
     try {
       const t0 = performance.now();
       const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserEvents });
-      const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
+      const messages = await consumer.consume({ max_messages: 4_096, expires: 5_000 });
       const guard = setTimeout(() => messages.stop(), READ_LIMIT_MS);
       let count = 0;
       try {

@@ -177,5 +177,9 @@ export class EntryTable {
     this.#active = grown(this.#active, (n) => new Uint8Array(n));
     this.#next = grown(this.#next, (n) => new Int32Array(n));
     this.#prev = grown(this.#prev, (n) => new Int32Array(n));
+    // Sized at once, rather than grown by half again as slots are taken: 8 bytes a slot.
+    const keys: (string | undefined)[] = new Array<string | undefined>(slots);
+    for (let slot = 0; slot < this.#used; slot++) keys[slot] = this.#keys[slot];
+    this.#keys = keys;
   }
 }
