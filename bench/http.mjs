@@ -1,7 +1,7 @@
 // Request throughput of whole HTTP stacks, side by side: plain express, express-jwt, passport-jwt,
 // our middlewares, our service stack, and option #1 (ask auth on every request).
 //
-//   node bench/http.mjs [--seconds 2] [--rounds 5] [--connections 50]
+//   node bench/http.mjs [--seconds 2] [--rounds 6] [--connections 50]
 //
 // Each stack runs in its own process (bench/http-server.mjs), loaded by autocannon from this one
 // with --connections kept-alive connections. Rounds are interleaved (every case once, then again),
@@ -17,7 +17,7 @@ import { createTokenKey, createTokenSigner, createTokenSigningKey } from '@ticke
 import { cookieWithJwt, createEs256KeyPair, createTestDatabase, postJson, sessionCookieOf, startNatsServer } from '@ticketing/testing';
 import { intArgs, machine, median, round, runBench, startService, withTimeout } from './lib.mjs';
 
-const { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS } = intArgs({ seconds: 2, rounds: 5, connections: 50 });
+const { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS } = intArgs({ seconds: 2, rounds: 6, connections: 50 });
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 const WARMUP_SECONDS = 1;
 
@@ -79,9 +79,9 @@ await runBench('http', { deadlineMs: 30 * 60_000 }, async (cleanup) => {
   const urls = Object.fromEntries(await Promise.all(stackNames.map(async (name) => [name, await servers[name].url])));
 
   /**
-   * [id, label, stack, path, headers], in the order they run in each round: the two sides of each
-   * ratio below run one after the other, and each ratio is the median of its rounds' ratios, so
-   * the machine's drift over a round (it is large on a shared VM) falls on both sides alike.
+   * [id, label, stack, path, headers], in the order they run in a round: the two sides of each
+   * ratio below run close together, and each ratio is the median of its rounds' ratios, so the
+   * machine's drift over a round (it is large on a shared VM) falls on both sides alike.
    */
   const cases = [
     ['express-jwt', 'express-jwt (KeyObject) + lru-cache ban check, Bearer', 'express-jwt', '/bench', bearer(hs256)],
@@ -121,8 +121,10 @@ await runBench('http', { deadlineMs: 30 * 60_000 }, async (cleanup) => {
 
   for (const [, , stack, path, headers] of cases) await load(`${urls[stack]}${path}`, headers, WARMUP_SECONDS);
   const runs = Object.fromEntries(cases.map(([id]) => [id, []]));
+  // Every other round in reverse, so that where a case falls in a round (first on its server after
+  // another server ran, say) weighs on both sides of a ratio alike.
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [id, , stack, path, headers] of cases) runs[id].push(await load(`${urls[stack]}${path}`, headers, SECONDS));
+    for (const [id, , stack, path, headers] of r % 2 === 0 ? cases : [...cases].reverse()) runs[id].push(await load(`${urls[stack]}${path}`, headers, SECONDS));
   }
 
   const rps = Object.fromEntries(cases.map(([id]) => [id, median(runs[id].map((run) => run.rps))]));
@@ -134,6 +136,13 @@ await runBench('http', { deadlineMs: 30 * 60_000 }, async (cleanup) => {
     console.log(`  ${label.padEnd(82)} ${rps[id].toFixed(0).padStart(8)} ${(rps[id] / base).toFixed(2).padStart(8)} ${String(p99[id]).padStart(7)}`);
   }
   const ratios = Object.fromEntries(RATIOS.map(([name, top, bottom]) => [name, median(runs[top].map((run, r) => run.rps / runs[bottom][r].rps))]));
+  const ratiosOfMedians = Object.fromEntries(RATIOS.map(([name, top, bottom]) => [name, rps[top] / rps[bottom]]));
+  // How much one case's rounds spread: the noise a ratio has to stand out of.
+  const spread = median(cases.map(([id]) => {
+    const values = runs[id].map((run) => run.rps);
+    return (Math.max(...values) - Math.min(...values)) / median(values);
+  }));
+  console.log(`  round-to-round spread of a case (median over cases, (max - min) / median): ${(spread * 100).toFixed(0)} %`);
   console.log(`  requireAuth route ÷ public route: HS256 cookie ${ratios.requireAuthCookie.toFixed(3)}, Bearer ${ratios.requireAuthBearer.toFixed(3)}; ES256 cookie ${ratios.requireAuthEs256Cookie.toFixed(3)}, Bearer ${ratios.requireAuthEs256Bearer.toFixed(3)}`);
   console.log(`  ours ÷ express-jwt ${ratios.oursOverExpressJwt.toFixed(2)}, ÷ passport-jwt ${ratios.oursOverPassportJwt.toFixed(2)}; service cookie ÷ option #1 ${ratios.serviceOverAskAuth.toFixed(2)}`);
   console.log(JSON.stringify({
@@ -145,6 +154,8 @@ await runBench('http', { deadlineMs: 30 * 60_000 }, async (cleanup) => {
     reqPerSec: Object.fromEntries(Object.entries(rps).map(([id, v]) => [id, round(v, 0)])),
     p99Ms: p99,
     ratio: Object.fromEntries(Object.entries(ratios).map(([id, v]) => [id, round(v, 3)])),
+    ratioOfMedians: Object.fromEntries(Object.entries(ratiosOfMedians).map(([id, v]) => [id, round(v, 3)])),
+    roundSpread: round(spread, 3),
     machine: machine(),
   }));
 });
