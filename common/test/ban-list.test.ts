@@ -261,6 +261,24 @@ describe('BanList: capacity', () => {
     expect(bans.isRevoked('someone', T0 + 5_000)).toBe(false);
   });
 
+  it('stays whole when the clock moves while it makes room: every recent ban refused, no throw', () => {
+    // A real clock moves between the reads of one call: here every read advances it by 1 ms, so an
+    // entry can expire between the check that it is live and its eviction.
+    let nowMs = T0;
+    const bans = new BanList({ max: 3, windowMs: 20, logger: silentLogger(), now: () => nowMs++ });
+    const made: { userId: string; atMs: number }[] = [];
+    for (let i = 0; i < 3_000; i++) {
+      const userId = `user-${i % 7}-${i}`;
+      const atMs = nowMs - (i % 5);
+      expect(() => bans.ban({ userId, bannedAt: new Date(atMs), version: 1 })).not.toThrow();
+      made.push({ userId, atMs });
+      // The ban just made is refused: by its entry, or by the floor an eviction left.
+      const { userId: last, atMs: lastAt } = made[made.length - 1]!;
+      expect(bans.isBanned(last, lastAt) || bans.isRevoked(last, lastAt)).toBe(true);
+      expect(bans.size).toBeLessThanOrEqual(6);
+    }
+  });
+
   it('a revocation evicted early raises the same floor', () => {
     const { bans } = frozenBanList({ max: 1 });
     bans.revokeSessions({ userId: 'user-1', notBefore: new Date(T0) });

@@ -62,8 +62,7 @@ export class EntryTable {
   /** The key's live entry, or undefined (an expired one is cleared). */
   get(key: string): TableEntry | undefined {
     const slot = this.#liveSlot(key);
-    if (slot === NONE) return undefined;
-    return { atMs: this.#at[slot]!, expiresAtMs: this.#expires[slot]!, version: this.#version[slot]!, active: this.#active[slot] === 1 };
+    return slot === NONE ? undefined : this.#entryAt(slot);
   }
 
   /** The key's `atMs` while its entry is live, without building the entry: what every request asks. */
@@ -117,17 +116,22 @@ export class EntryTable {
 
   /** Frees a slot: the oldest when it has expired, else every expired one, else the oldest anyway. */
   #makeRoom(): void {
-    const oldest = this.#head;
-    if (!(this.#expires[oldest]! > this.#now())) {
-      this.#remove(oldest);
+    if (!(this.#expires[this.#head]! > this.#now())) {
+      this.#remove(this.#head);
       return;
     }
     this.purgeExpired();
     if (this.#slots.size < this.max) return;
+    // Read from the slot itself, not through `get`, which clears an entry that expired meanwhile.
+    const oldest = this.#head;
     const key = this.#keys[oldest]!;
-    const entry = this.get(key)!;
+    const entry = this.#entryAt(oldest);
     this.#remove(oldest);
-    this.#onEarlyEviction(key, entry);
+    if (entry.expiresAtMs > this.#now()) this.#onEarlyEviction(key, entry);
+  }
+
+  #entryAt(slot: number): TableEntry {
+    return { atMs: this.#at[slot]!, expiresAtMs: this.#expires[slot]!, version: this.#version[slot]!, active: this.#active[slot] === 1 };
   }
 
   #takeSlot(): number {
