@@ -102,7 +102,9 @@ function inSequence(handlers: readonly RequestHandler[]): RequestHandler {
   return function runInSequence(req: Request, res: Response, done: NextFunction) {
     let index = 0;
     const next = (err?: unknown): void => {
-      if (err !== undefined && err !== null) return done(err);
+      // As in express, a falsy value is no error; `'route'` and `'router'` skip nothing here, so
+      // every shared middleware (the cross-site check among them) still runs.
+      if (err && err !== 'route' && err !== 'router') return done(err);
       const handler = handlers[index++];
       if (handler === undefined) return done();
       try {
