@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { AUTH_STREAM, Subjects } from '@ticketing/common/events';
-import { createTokenKey, createTokenSigner } from '@ticketing/common/tokens';
 import { createTestDatabase, postJson, startNatsCluster, TEST_JWT_KEY, waitFor, type NatsCluster, type TestDatabase } from '@ticketing/testing';
 import { startService, type ServiceProcess } from './service-process.js';
 import { signup } from './signup.js';
+import { appliedBans, refusesAll, streamBans, usersWithTokens } from './support/faults.js';
 
 // Two auth replicas and two orders replicas, real processes, on a 3-node JetStream cluster on
 // loopback with the AUTH stream at 3 replicas; bans in bursts through both auths while the
@@ -22,7 +21,6 @@ let auths: ServiceProcess[] = [];
 let orders: ServiceProcess[] = [];
 const late: ServiceProcess[] = [];
 let admin: { id: string; cookie: string };
-const signer = createTokenSigner({ key: createTokenKey(TEST_JWT_KEY), ttlMs: 15 * 60_000 });
 
 const env = () => ({ JWT_KEY: TEST_JWT_KEY, NATS_URL: cluster.url, ADMIN_EMAILS: 'admin@example.com', AUTH_RATE_LIMIT: '1000' });
 const startAuth = () => startService('auth', { ...env(), DATABASE_URL: authDb.url, AUTH_STREAM_REPLICAS: '3' });
@@ -44,17 +42,6 @@ afterAll(async () => {
   await Promise.all([cluster?.destroy(), authDb?.drop(), ordersDb?.drop()]);
 });
 
-/** Users made in auth's database directly (signing up 1 000 would cost 1 000 password hashes), each with a token from before its ban. */
-async function usersWithTokens(count: number, prefix: string): Promise<{ id: string; token: string }[]> {
-  const { rows } = await authSql.query<{ id: string; email: string }>(
-    `INSERT INTO users (email, password_hash, role)
-     SELECT $1 || n || '@example.com', 'not-a-hash', 'user' FROM generate_series(1, $2::int) AS n RETURNING id, email`,
-    [`${prefix}-${randomUUID().slice(0, 8)}-`, count],
-  );
-  const issuedAtMs = Date.now() - 5_000;
-  return rows.map((row) => ({ id: row.id, token: signer.sign({ id: row.id, email: row.email, role: 'user' }, { issuedAtMs }) }));
-}
-
 /** Bans every user, `concurrency` at a time, alternating between the auth replicas; `onProgress` hears each answer. */
 async function banAll<U extends { id: string }>(users: readonly U[], onProgress: (answered: U[]) => Promise<void> | void = () => undefined): Promise<void> {
   let next = 0;
@@ -72,44 +59,6 @@ async function banAll<U extends { id: string }>(users: readonly U[], onProgress:
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
-/** Waits until `service` answers 403 to every user's token. */
-async function refusesAll(service: ServiceProcess, users: readonly { token: string }[], timeoutMs = 60_000): Promise<void> {
-  let left = [...users];
-  let statuses: number[] = [];
-  await waitFor(async () => {
-    statuses = await Promise.all(left.map(async (user) => (await fetch(`${service.url}/api/orders`, { headers: { authorization: `Bearer ${user.token}` } })).status));
-    left = left.filter((_, index) => statuses[index] !== 403);
-    return left.length === 0;
-  }, { timeoutMs, intervalMs: 200, what: 'every banned user to be refused' }).catch((err: Error) => {
-    const problems = service.output().split('\n').filter((line) => /"level":(40|50)/.test(line)).slice(-10).join('\n');
-    throw new Error(`${err.message}: ${left.length} of ${users.length} still answered ${[...new Set(statuses.filter((status) => status !== 403))].join(', ')}; its last warnings:\n${problems}`);
-  });
-}
-
-async function metric(service: ServiceProcess, line: RegExp): Promise<number> {
-  const text = await (await fetch(`${service.metricsUrl}/metrics`)).text();
-  const found = text.split('\n').find((row) => line.test(row));
-  return found === undefined ? 0 : Number(found.split(' ').at(-1));
-}
-const appliedBans = (service: ServiceProcess, result: string) =>
-  metric(service, new RegExp(`^ban_events_applied_total\\{.*subject="${Subjects.UserBanned}".*result="${result}"`));
-
-/** The ban events in the stream, in stream order: their ids, users and stream sequence numbers. */
-async function streamBans(): Promise<{ id: string; userId: string; seq: number }[]> {
-  const js = (await import('@nats-io/jetstream')).jetstream(nc);
-  const consumer = await js.consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserBanned });
-  const { num_pending: pending } = await consumer.info();
-  const ids: { id: string; userId: string; seq: number }[] = [];
-  if (pending === 0) return ids;
-  const messages = await consumer.consume();
-  for await (const msg of messages) {
-    ids.push({ ...(msg.json() as { id: string; userId: string }), seq: msg.seq });
-    if (msg.info.pending === 0) break;
-  }
-  await messages.close();
-  return ids;
-}
-
 it('keeps the AUTH stream on 3 nodes', async () => {
   const info = await jsm.streams.info(AUTH_STREAM);
   expect(info.config.num_replicas).toBe(3);
@@ -118,7 +67,7 @@ it('keeps the AUTH stream on 3 nodes', async () => {
 });
 
 it('a burst of bans through both auths while the stream leader is killed reaches both orders replicas, each event once, and the killed node rejoins', async () => {
-  const users = await usersWithTokens(200, 'burst');
+  const users = await usersWithTokens(authSql, 200, 'burst');
   let killed: string | undefined;
   await banAll(users, async (answered) => {
     if (answered.length !== 60) return;
@@ -126,7 +75,7 @@ it('a burst of bans through both auths while the stream leader is killed reaches
     await cluster.node(killed).kill();
   });
   expect(killed).toBeDefined();
-  for (const service of orders) await refusesAll(service, users);
+  for (const service of orders) await refusesAll(service, users, 60_000);
 
   // Published once each (the relays take turns through a lease, and the stream drops a repeated
   // event id). Events of one user keep their order (the user's row lock orders their transactions);
@@ -134,7 +83,7 @@ it('a burst of bans through both auths while the stream leader is killed reaches
   const { rows } = await authSql.query<{ id: string }>('SELECT id FROM outbox WHERE subject = $1 ORDER BY seq', [Subjects.UserBanned]);
   expect(rows).toHaveLength(200);
   const published = await waitFor(async () => {
-    const bans = await streamBans();
+    const bans = await streamBans(cluster.url);
     return bans.length === 200 ? bans : undefined;
   }, { timeoutMs: 30_000, intervalMs: 500, what: 'the stream to hold the 200 bans' });
   expect(new Set(published.map((ban) => ban.id)).size).toBe(200);
@@ -155,7 +104,7 @@ it('a burst of bans through both auths while the stream leader is killed reaches
 }, 180_000);
 
 it('an orders replica started during a burst of 1 000 bans refuses every banned user once ready', async () => {
-  const users = await usersWithTokens(1_000, 'replay');
+  const users = await usersWithTokens(authSql, 1_000, 'replay');
   let replica: Promise<ServiceProcess> | undefined;
   let bannedBeforeStart: { id: string; token: string }[] = [];
   let streamedBeforeStart = 0;
@@ -171,12 +120,12 @@ it('an orders replica started during a burst of 1 000 bans refuses every banned 
   // The moment it is ready, with no waiting.
   const firstAnswers = await Promise.all(bannedBeforeStart.map(async (user) => (await fetch(`${fresh.url}/api/orders`, { headers: { authorization: `Bearer ${user.token}` } })).status));
   await burst;
-  await refusesAll(fresh, users);
+  await refusesAll(fresh, users, 60_000);
   // Every ban the stream held when it started was replayed before it said ready: refused on the first try.
-  const seqOf = new Map((await streamBans()).map((ban) => [ban.userId, ban.seq]));
+  const seqOf = new Map((await streamBans(cluster.url)).map((ban) => [ban.userId, ban.seq]));
   const replayed = bannedBeforeStart.filter((user) => seqOf.get(user.id)! <= streamedBeforeStart);
   expect(replayed.length).toBeGreaterThan(100);
   expect(bannedBeforeStart.filter((user, index) => seqOf.get(user.id)! <= streamedBeforeStart && firstAnswers[index] !== 403)).toEqual([]);
-  for (const service of orders) await refusesAll(service, users);
+  for (const service of orders) await refusesAll(service, users, 60_000);
   expect(await appliedBans(fresh, 'stale')).toBe(0);
 }, 180_000);

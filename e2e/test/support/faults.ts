@@ -132,9 +132,9 @@ export async function killService(service: ServiceProcess): Promise<number | nul
   return service.stop();
 }
 
-/** The ban events in the `AUTH` stream on `natsUrl`, in stream order. */
+/** The ban events in the `AUTH` stream on `natsUrl` (a server, or a cluster's nodes separated by commas), in stream order. */
 export async function streamBans(natsUrl: string): Promise<{ id: string; msgId: string | undefined; userId: string; seq: number }[]> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: natsUrl.split(',') });
   try {
     const consumer = await jetstream(nc).consumers.get(AUTH_STREAM, { filter_subjects: Subjects.UserBanned });
     const bans: { id: string; msgId: string | undefined; userId: string; seq: number }[] = [];
