@@ -15,6 +15,7 @@ import { BanList } from '@ticketing/common/bans';
 import { createMetrics, createServiceApp, currentUser, requireAuth, signedInUser } from '@ticketing/common/http';
 import { createLogger, createServiceTokenVerifier } from '@ticketing/common/runtime';
 import { createTokenKey, createTokenPublicKeys } from '@ticketing/common/tokens';
+import { httpGet } from './lib.mjs';
 
 const stack = process.argv[2];
 const secret = process.env.BENCH_JWT_KEY;
@@ -110,20 +111,13 @@ const stacks = {
   'ask-auth'() {
     const authUrl = new URL('/api/users/currentuser', process.env.BENCH_AUTH_URL);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-    const askAuth = (req) => new Promise((resolve, reject) => {
+    const askAuth = async (req) => {
       const headers = {};
       if (req.headers.cookie !== undefined) headers.cookie = req.headers.cookie;
       if (req.headers.authorization !== undefined) headers.authorization = req.headers.authorization;
-      http.get(authUrl, { agent, headers }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => { body += chunk; });
-        res.on('end', () => {
-          try { resolve(res.statusCode === 200 ? JSON.parse(body).currentUser : null); } catch (err) { reject(err); }
-        });
-        res.on('error', reject);
-      }).on('error', reject);
-    });
+      const { status, body } = await httpGet(authUrl, { agent, headers });
+      return status === 200 ? JSON.parse(body).currentUser : null;
+    };
     const app = express();
     app.get('/bench', async (req, res) => {
       const user = await askAuth(req);

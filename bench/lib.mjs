@@ -1,5 +1,6 @@
 // Shared by the bench scripts: argument parsing, statistics, service processes, and cleanup that
 // runs on success, on failure, on SIGINT/SIGTERM and on an overall deadline.
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -165,4 +166,20 @@ export async function capacityOf(url, headers, seconds = 3) {
   const result = await autocannon({ url, connections: 50, duration: seconds, headers });
   if (result.errors > 0 || result.non2xx > 0) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx while measuring capacity`);
   return result.requests.total / result.duration;
+}
+
+/**
+ * `GET url` with node:http over `agent` (kept-alive connections: less client work per request
+ * than fetch); resolves with the status and the body as text.
+ */
+export function httpGet(url, { agent, headers = {} }) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 }

@@ -104,7 +104,7 @@ async function readBatch(db: Queryable, batchSize: number): Promise<OutboxRow[]>
  * events stay in commit order, because a user's next event is in a later run, which is not sent
  * until the whole run before it was acked.
  */
-export function runsOfDistinctUsers(rows: readonly OutboxRow[]): OutboxRow[][] {
+function runsOfDistinctUsers(rows: readonly OutboxRow[]): OutboxRow[][] {
   const runs: OutboxRow[][] = [];
   let run: OutboxRow[] = [];
   let users = new Set<string>();

@@ -41,9 +41,10 @@ export interface ServiceAppOptions {
 
 /**
  * The express app every service shares around its own routes: a log line and an id per request
- * (`X-Request-Id`), metrics, the API security headers (`SECURITY_HEADERS`), health, the
- * session cookie (read only when a request has one), `currentUser`, cross-site refusal for state-changing requests, UTF-8 JSON
- * bodies only, a 404 for unknown routes and the error handler.
+ * (`X-Request-Id`), metrics, the API security headers (`SECURITY_HEADERS`), health, the session
+ * cookie (cookie-session set up only for a request that uses `req.session`), `currentUser`,
+ * cross-site refusal for state-changing requests, UTF-8 JSON bodies only, a 404 for unknown
+ * routes and the error handler.
  *
  * @example
  * const app = createServiceApp({ production, trustProxy: config.trustProxy, logger, metrics, verifier, readiness, routes: ordersRouter(deps) });
