@@ -79,7 +79,7 @@ describe('POST /api/admin/users/:id/ban and /unban', () => {
     expect(signin.status).toBe(403);
     expect(signin.body).toEqual({ errors: [{ message: 'User is banned' }] });
     const current = await request(auth.app).get('/api/users/currentuser').set('Cookie', user.cookie);
-    expect(current.body).toEqual({ currentUser: null });
+    expect(current.body).toEqual({ currentUser: null, banned: true });
     // A wrong password still answers the generic 400, so a ban is only revealed to the account holder.
     const wrong = await request(auth.app).post('/api/users/signin').send({ email: 'nosignin@example.com', password: 'wrong-password' });
     expect(wrong.status).toBe(400);

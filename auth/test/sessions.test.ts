@@ -273,6 +273,19 @@ describe('silent refresh on currentuser', () => {
     expect((await refreshWith(auth.app, user.refresh)).status).toBe(200);
   });
 
+  it('says a banned user is banned, from the access token or from the refresh token alone, and clears both cookies', async () => {
+    const user = await signupOn(auth.app);
+    const admin = await adminCookie();
+    expect((await request(auth.app).post(`/api/admin/users/${user.id}/ban`).set('Cookie', admin).send({ reason: 'spam' })).status).toBe(200);
+    for (const cookies of [`${user.session}; ${user.refresh}`, user.refresh]) {
+      const res = await request(auth.app).get('/api/users/currentuser').set('Cookie', cookies);
+      expect(res.body).toEqual({ currentUser: null, banned: true });
+      expect(setCookies(res).some((line) => /^refresh=;/.test(line))).toBe(true);
+    }
+    // Nobody else learns it: without the user's tokens the answer is the anonymous one.
+    expect((await request(auth.app).get('/api/users/currentuser')).body).toEqual({ currentUser: null });
+  });
+
   it('refreshes nothing for a client that asks for tokens in the body: it refreshes explicitly', async () => {
     const user = await signupOn(auth.app);
     const res = await request(auth.app).get('/api/users/currentuser').set('Cookie', user.refresh).set('X-Token-Delivery', 'body');

@@ -132,7 +132,9 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     if (outcome.kind !== 'refreshed') {
       // Nor may another site sign the browser out by sending it here.
       if ((claims !== undefined || refreshToken !== undefined) && !crossSite) clearSessionCookies(req, res, delivery);
-      res.json({ currentUser: null });
+      // Said only to the holder of the banned user's token or refresh token, which sign-in would tell them too.
+      const banned = outcome.kind === 'banned' || (claims !== undefined && user !== null && user.bannedAt !== null);
+      res.json(banned ? { currentUser: null, banned: true } : { currentUser: null });
       return;
     }
     setSessionCookies(req, res, { ...delivery, jwt: outcome.jwt, refresh: outcome.refresh });
