@@ -134,12 +134,17 @@ export async function setBan(tx: Queryable, id: string, ban: { reason: string } 
 }
 
 /** Users for the admin console, by email; `banned` filters when set. */
-export async function listUsers(db: Queryable, filter: { banned?: boolean; limit: number; offset: number }): Promise<UserRecord[]> {
-  const where = filter.banned === undefined ? '' : filter.banned ? 'WHERE banned_at IS NOT NULL' : 'WHERE banned_at IS NULL';
-  const { rows } = await db.query<UserRow>(
-    `SELECT ${COLUMNS} FROM users ${where} ORDER BY email LIMIT $1 OFFSET $2`,
-    [filter.limit, filter.offset],
-  );
+export async function listUsers(db: Queryable, filter: { banned?: boolean; q?: string; limit: number; offset: number }): Promise<UserRecord[]> {
+  const conditions: string[] = [];
+  const params: unknown[] = [filter.limit, filter.offset];
+  if (filter.banned !== undefined) conditions.push(filter.banned ? 'banned_at IS NOT NULL' : 'banned_at IS NULL');
+  if (filter.q !== undefined) {
+    // The text as it is: `%` and `_` in it match themselves.
+    params.push(`%${filter.q.replace(/[\\%_]/g, (char) => `\\${char}`)}%`, filter.q);
+    conditions.push(`(email LIKE $3 ESCAPE '\\' OR id::text = $4)`);
+  }
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+  const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users ${where} ORDER BY email LIMIT $1 OFFSET $2`, params);
   return rows.map(toRecord);
 }
 

@@ -215,8 +215,23 @@ describe('GET /api/admin/users', () => {
     expect(page.body[0].email).toBe(emails[1]);
   });
 
+  it('searches with ?q= for part of an email or a whole id, in any case, with % and _ matching themselves', async () => {
+    const found = await newUser('findme_one@example.com');
+    await newUser('findmexone@example.com');
+    const search = async (q: string) => {
+      const res = await request(auth.app).get('/api/admin/users').query({ q }).set('Cookie', adminCookie);
+      expect(res.status).toBe(200);
+      return res.body.map((user: { email: string }) => user.email);
+    };
+    expect(await search('  FindMe_ ')).toEqual(['findme_one@example.com']);
+    expect(await search('findme')).toEqual(['findme_one@example.com', 'findmexone@example.com']);
+    expect(await search(found.id.toUpperCase())).toEqual(['findme_one@example.com']);
+    expect(await search('%')).toEqual([]);
+    expect(await search('')).toEqual((await request(auth.app).get('/api/admin/users').set('Cookie', adminCookie)).body.map((user: { email: string }) => user.email));
+  });
+
   it('answers 400 to a malformed filter', async () => {
-    for (const query of ['banned=yes', 'limit=0', 'limit=abc', 'offset=-1', 'limit=501']) {
+    for (const query of ['banned=yes', 'limit=0', 'limit=abc', 'offset=-1', 'limit=501', 'q=a&q=b', `q=${'a'.repeat(255)}`, 'q=%00']) {
       const res = await request(auth.app).get(`/api/admin/users?${query}`).set('Cookie', adminCookie);
       expect(res.status).toBe(400);
       expect(res.body.errors.length).toBeGreaterThan(0);

@@ -33,6 +33,13 @@ const listQuery = z.object({
   banned: z.enum(['true', 'false'], { error: 'banned must be true or false' }).optional().transform((value) => (value === undefined ? undefined : value === 'true')),
   limit: z.coerce.number({ error: 'limit must be a number' }).int().min(1).max(500).default(100),
   offset: z.coerce.number({ error: 'offset must be a number' }).int().min(0).default(0),
+  // Part of an email, or a whole id, in one canonical form: emails are stored lowercased, and an
+  // id typed in upper case names the same user.
+  q: z.string({ error: 'q must be one text value' })
+    .transform((text) => text.trim().toLowerCase())
+    .pipe(z.string().max(254, { error: 'q must be at most 254 characters' }).refine((text) => !/\p{Cc}/u.test(text), { error: 'q must not contain control characters' }))
+    .optional()
+    .transform((text) => (text === '' ? undefined : text)),
 });
 
 export interface AdminRouterDeps {
