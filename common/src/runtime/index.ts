@@ -10,7 +10,7 @@ export { createServiceTokenVerifier } from './service-token-verifier.js';
 export { parseDuration } from './duration.js';
 export { createLogger, type LogFormat, type Logger } from './logger.js';
 export { openDatabase, migrate, type Database, type MigrateOptions, type Queryable } from './database.js';
-export { closeGracefully, onShutdownSignal } from './serve.js';
+export { closeGracefully, listen, onShutdownSignal } from './serve.js';
 export { serviceReadiness } from './readiness.js';
 export {
   runService, type RunServiceOptions, type RunServiceWithoutDatabaseOptions, type ServiceDeps, type ServiceDepsWithoutDatabase, type ServiceParts,

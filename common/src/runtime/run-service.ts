@@ -110,7 +110,7 @@ function createServiceLogger(service: string, config: ServiceConfig, env: Env): 
  *
  * @example
  * await runService({ service: 'orders', env: process.env, loadConfig, migrations, start: (deps) => ({ app: createApp(deps) }) });
- * await runService({ service: 'client', env: process.env, loadConfig, database: false, start: (deps) => ({ app: createClientApp(deps) }) });
+ * await runService({ service: 'tickets', env: process.env, loadConfig, database: false, start: (deps) => ({ app: createTicketsApp(deps) }) });
  */
 export async function runService<C extends ServiceConfig>(options: RunServiceOptions<C>): Promise<void>;
 export async function runService<C extends ServiceConfig>(options: RunServiceWithoutDatabaseOptions<C>): Promise<void>;
