@@ -16,7 +16,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        project: ['./common/tsconfig.json', './testing/tsconfig.json', './auth/tsconfig.json', './orders/tsconfig.json', './tsconfig.test.json'],
+        project: ['./common/tsconfig.json', './testing/tsconfig.json', './auth/tsconfig.json', './orders/tsconfig.json', './client/tsconfig.json', './tsconfig.test.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -37,7 +37,7 @@ export default tseslint.config(
   }),
   {
     // Services take common's public subpaths, never its root (which loads everything) or its sources.
-    files: ['auth/src/**/*.ts', 'orders/src/**/*.ts', 'testing/src/**/*.ts'],
+    files: ['auth/src/**/*.ts', 'orders/src/**/*.ts', 'client/src/**/*.ts', 'testing/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: '@ticketing/common', message: 'Import the subpath you need: @ticketing/common/tokens, /bans, /http, /events or /runtime.' }],

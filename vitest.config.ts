@@ -17,7 +17,7 @@ export default defineConfig({
     globalSetup: [here('./scripts/test-setup.mjs')],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    projects: ['common', 'testing', 'auth', 'orders', 'e2e', 'infra'].map((name) => ({
+    projects: ['common', 'testing', 'auth', 'orders', 'client', 'e2e', 'infra'].map((name) => ({
       extends: true as const,
       test: { name, include: [`${name}/test/**/*.test.ts`] },
     })),

@@ -1,0 +1,97 @@
+import { ConfigError, configReader, type Env, type LogFormat } from '@ticketing/common/runtime';
+import type { LevelWithSilent } from 'pino';
+
+/** The most proxy hops `TRUST_PROXY` may name, as for the other services. */
+const MAX_TRUST_PROXY_HOPS = 10;
+const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** Names a metrics endpoint in the admin console: a service or replica name. */
+const ENDPOINT_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const MAX_BAN_METRICS_ENDPOINTS = 32;
+
+/** A service's metrics endpoint, read for how long the last ban event took to reach it. */
+export interface MetricsEndpoint {
+  name: string;
+  url: string;
+}
+
+/** The web client's settings (see the README's config table). */
+export interface ClientConfig {
+  port: number;
+  metricsPort: number;
+  production: boolean;
+  /** Proxy hops in front of the client whose X-Forwarded-For and X-Forwarded-Proto are believed. */
+  trustProxy: number;
+  /** Where auth and orders answer, as origins (`http://auth:3000`); the client calls them server-side. */
+  authUrl: string;
+  ordersUrl: string;
+  /** The longest a call to auth or orders may take before the page says the service is unavailable, in ms. */
+  upstreamTimeoutMs: number;
+  /** The HMAC key that signs anti-forgery tokens (`ANTI_FORGERY_KEY`); the same on every replica. */
+  antiForgeryKey: string;
+  /** `BAN_METRICS_URLS`: the endpoints the admin console reads ban propagation from. */
+  banMetrics: readonly MetricsEndpoint[];
+  logLevel: LevelWithSilent;
+  logFormat: LogFormat | undefined;
+}
+
+/** A service's base URL: http or https, nothing but scheme, host and port; kept as its origin. */
+function serviceOrigin(read: ReturnType<typeof configReader>, name: string, fallback: string): string {
+  const text = read.url(name, { protocols: ['http:', 'https:'], default: fallback }) ?? fallback;
+  const url = new URL(text);
+  if (url.username !== '' || url.password !== '') throw new ConfigError(name, 'must not hold credentials');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') throw new ConfigError(name, `must be an origin such as http://auth:3000, with no path: got ${JSON.stringify(text)}`);
+  return url.origin;
+}
+
+/** `name=url,...`, each a unique name and an http(s) URL. */
+function metricsEndpoints(read: ReturnType<typeof configReader>): MetricsEndpoint[] {
+  const items = read.list('BAN_METRICS_URLS');
+  if (items.length > MAX_BAN_METRICS_ENDPOINTS) throw new ConfigError('BAN_METRICS_URLS', `lists ${items.length} endpoints: at most ${MAX_BAN_METRICS_ENDPOINTS}`);
+  const seen = new Set<string>();
+  return items.map((item) => {
+    const at = item.indexOf('=');
+    const name = at === -1 ? '' : item.slice(0, at).trim().toLowerCase();
+    const text = at === -1 ? '' : item.slice(at + 1).trim();
+    if (!ENDPOINT_NAME.test(name)) throw new ConfigError('BAN_METRICS_URLS', `must list name=url pairs such as orders=http://orders:9301/metrics, got ${JSON.stringify(item)}`);
+    if (seen.has(name)) throw new ConfigError('BAN_METRICS_URLS', `names ${name} twice`);
+    seen.add(name);
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError('BAN_METRICS_URLS', `must list name=url pairs, and ${name}'s is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('BAN_METRICS_URLS', `must use http: or https:, got ${url.protocol} for ${name}`);
+    if (url.username !== '' || url.password !== '') throw new ConfigError('BAN_METRICS_URLS', `must not hold credentials (${name})`);
+    return Object.freeze({ name, url: url.href });
+  });
+}
+
+/** Reads and validates the web client's settings. */
+export function loadConfig(env: Env): ClientConfig {
+  const read = configReader(env);
+  const port = read.integer('PORT', { default: 3002, min: 0, max: 65_535 });
+  const metricsPort = read.integer('METRICS_PORT', { default: 9302, min: 0, max: 65_535 });
+  if (metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port}): metrics are not served on the public port`);
+  const trustProxy = read.optional('TRUST_PROXY') === 'false' ? 0 : read.integer('TRUST_PROXY', { default: 0, min: 0, max: MAX_TRUST_PROXY_HOPS });
+  const production = read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production';
+  const logFormat = read.optional('LOG_FORMAT') === undefined ? undefined : read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], 'json');
+  if (production && logFormat === 'pretty') throw new ConfigError('LOG_FORMAT', 'must be json in production: log collectors read JSON lines');
+  // A key that can mint tokens has no place in a service that verifies none.
+  for (const key of ['JWT_KEY', 'JWT_PRIVATE_KEY']) {
+    if (read.optional(key) !== undefined) throw new ConfigError(key, 'is set, but the web client verifies no tokens (auth and orders do): remove it');
+  }
+  return {
+    port,
+    metricsPort,
+    production,
+    trustProxy,
+    authUrl: serviceOrigin(read, 'AUTH_URL', 'http://127.0.0.1:3000'),
+    ordersUrl: serviceOrigin(read, 'ORDERS_URL', 'http://127.0.0.1:3001'),
+    upstreamTimeoutMs: read.durationMs('UPSTREAM_TIMEOUT', { default: '5s', minMs: 100, maxMs: 60_000 }),
+    antiForgeryKey: read.secret('ANTI_FORGERY_KEY', { minBytes: 32 }),
+    banMetrics: Object.freeze(metricsEndpoints(read)),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat,
+  };
+}
