@@ -2,16 +2,16 @@
 // Runs the whole system locally on the embedded default: nats-server (JetStream under .data/nats,
 // with the authorization of nats/nats-server.conf, on :4322 unless NATS_URL names a server to use
 // instead), auth on :3000 and orders on :3001, each with PGlite under .data/ unless DATABASE_URL
-// is set. Tokens are ES256: auth signs with .data/jwt-es256.pem (made once, so sessions survive a
+// is set, and the web client on :3002 in front of them. Tokens are ES256: auth signs with .data/jwt-es256.pem (made once, so sessions survive a
 // restart) and every service verifies with its public key, unless JWT_KEY asks for HS256. The two
-// NATS users' seeds are made once too, under .data/nats-keys.
+// NATS users' seeds and the client's anti-forgery key are made once too, under .data/.
 //
 // One runner per data folder (.data/run.json is its lock, and tells `npm run demo` what runs).
 // It prints one line when everything is ready. Its children stop when it stops, however it is
 // stopped: Ctrl-C, SIGTERM, the process that started it (npm) going away, or SIGKILL (a reaper
 // process stops them then).
 import { spawn } from 'node:child_process';
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nkeys } from '@nats-io/transport-node';
@@ -71,7 +71,8 @@ function lockDataFolder() {
       }
       const other = runningRunner();
       if (other !== undefined) {
-        const where = other.auth?.url === undefined ? '' : ` (auth on ${other.auth.url}, orders on ${other.orders?.url})`;
+        const client = other.client?.url === undefined ? '' : `the web client on ${other.client.url}, `;
+        const where = other.auth?.url === undefined ? '' : ` (${client}auth on ${other.auth.url}, orders on ${other.orders?.url})`;
         fail(`already running in ${dataDir}, pid ${other.pid}${where}: stop it first (Ctrl-C in its terminal, or kill ${other.pid})`);
       }
       // A stale lock: moved aside under a name of this runner's own, so that of two runners taking
@@ -141,7 +142,7 @@ const PASSED_SETTINGS = [
 const ownNats = !process.env.NATS_URL;
 const natsServer = ownNats ? findExecutable('nats-server') : undefined;
 if (ownNats && natsServer === undefined) fail(`${missingProgramMessage('nats-server')}; or set NATS_URL to a server of your own`);
-const missingBuild = ['auth', 'orders'].filter((name) => !existsSync(`${root}${name}/dist/main.js`));
+const missingBuild = ['auth', 'orders', 'client'].filter((name) => !existsSync(`${root}${name}/dist/main.js`));
 if (missingBuild.length > 0) fail(`${missingBuild.join(' and ')} not built: run npm run build first (npm start does)`);
 lockDataFolder();
 
@@ -160,9 +161,29 @@ const shared = {
   ...(process.env.LOG_FORMAT ? { LOG_FORMAT: process.env.LOG_FORMAT } : {}),
 };
 const seedFileOf = (user) => (user === undefined ? {} : { NATS_NKEY_SEED_FILE: user.seedFile });
+const ports = {
+  auth: process.env.AUTH_PORT || '3000', authMetrics: process.env.AUTH_METRICS_PORT || '9300',
+  orders: process.env.ORDERS_PORT || '3001', ordersMetrics: process.env.ORDERS_METRICS_PORT || '9301',
+  client: process.env.CLIENT_PORT || '3002', clientMetrics: process.env.CLIENT_METRICS_PORT || '9302',
+};
+// The services take the client's forms as their own site's: the client checks them first, and
+// passes on the browser's Origin, which names the client.
+const clientOrigins = [`http://localhost:${ports.client}`, `http://127.0.0.1:${ports.client}`];
+const allowedOrigins = { ALLOWED_ORIGINS: [process.env.ALLOWED_ORIGINS, ...clientOrigins].filter(Boolean).join(',') };
 const services = [
-  { name: 'auth', port: process.env.AUTH_PORT || '3000', metricsPort: process.env.AUTH_METRICS_PORT || '9300', env: { ...tokens.auth, ...seedFileOf(natsUsers?.auth) } },
-  { name: 'orders', port: process.env.ORDERS_PORT || '3001', metricsPort: process.env.ORDERS_METRICS_PORT || '9301', env: { ...tokens.services, ...seedFileOf(natsUsers?.orders) } },
+  { name: 'auth', port: ports.auth, metricsPort: ports.authMetrics, env: { ...tokens.auth, ...seedFileOf(natsUsers?.auth), ...allowedOrigins } },
+  { name: 'orders', port: ports.orders, metricsPort: ports.ordersMetrics, env: { ...tokens.services, ...seedFileOf(natsUsers?.orders), ...allowedOrigins } },
+  {
+    name: 'client',
+    port: ports.client,
+    metricsPort: ports.clientMetrics,
+    env: {
+      AUTH_URL: `http://127.0.0.1:${ports.auth}`,
+      ORDERS_URL: `http://127.0.0.1:${ports.orders}`,
+      ANTI_FORGERY_KEY: madeOnce(`${dataDir}/anti-forgery.key`, () => randomBytes(48).toString('base64url')),
+      BAN_METRICS_URLS: `auth=http://127.0.0.1:${ports.authMetrics}/metrics,orders=http://127.0.0.1:${ports.ordersMetrics}/metrics`,
+    },
+  },
 ].map((service) => ({
   ...service,
   url: `http://localhost:${service.port}`,
@@ -233,7 +254,7 @@ for (const service of services) {
   relay(child.stdout, process.stdout);
   relay(child.stderr, process.stderr);
 }
-say(`starting ${ownNats ? `nats-server (its log: ${natsLog}), ` : ''}auth and orders; Ctrl-C stops everything`);
+say(`starting ${ownNats ? `nats-server (its log: ${natsLog}), ` : ''}auth, orders and the web client; Ctrl-C stops everything`);
 
 /** Resolves once every service answers 200 on /healthz/ready; says once what is missing after 30 s. */
 async function waitUntilReady() {
@@ -259,7 +280,7 @@ async function waitUntilReady() {
 
 waitUntilReady().then(() => {
   if (stopping) return;
-  const [auth, orders] = services;
+  const [auth, orders, client] = services;
   writeRunFile({
     pid: process.pid,
     startedAt: new Date(startedAt).toISOString(),
@@ -267,11 +288,12 @@ waitUntilReady().then(() => {
     natsUrl,
     tokens: tokens.auth.JWT_ALGORITHM,
     auth: { url: auth.url },
+    client: { url: client.url },
     // What a further orders replica needs (npm run demo starts one).
     orders: { url: orders.url, main: `${root}orders/dist/main.js`, env: orders.env },
   });
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-  say(`ready in ${seconds} s: auth ${auth.url}, orders ${orders.url} (metrics on :${auth.metricsPort} and :${orders.metricsPort}), `
+  say(`ready in ${seconds} s: open ${client.url} (the web client); auth ${auth.url}, orders ${orders.url} (metrics on :${auth.metricsPort} and :${orders.metricsPort}), `
     + `NATS ${natsUrl}, tokens ${tokens.auth.JWT_ALGORITHM}, admins ${shared.ADMIN_EMAILS}. Try: npm run demo`);
 }, (err) => fail(`waiting for the services: ${err.message}`));
 

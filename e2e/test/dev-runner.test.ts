@@ -30,8 +30,11 @@ describe('npm start (scripts/dev.mjs)', () => {
   it('says once when everything is ready, with the URLs, and keeps nats-server\'s banner in its log file', async () => {
     const dev = await runner();
     const ready = await waitForReadyLine(dev);
-    expect(ready).toMatch(new RegExp(`^ticketing: ready in \\d+\\.\\d s: auth ${dev.authUrl}, orders ${dev.ordersUrl} \\(metrics on :${dev.ports.authMetrics} and :${dev.ports.ordersMetrics}\\), NATS nats://127\\.0\\.0\\.1:${dev.ports.nats}, tokens ES256`));
+    expect(ready).toMatch(new RegExp(`^ticketing: ready in \\d+\\.\\d s: open ${dev.clientUrl} \\(the web client\\); auth ${dev.authUrl}, orders ${dev.ordersUrl} \\(metrics on :${dev.ports.authMetrics} and :${dev.ports.ordersMetrics}\\), NATS nats://127\\.0\\.0\\.1:${dev.ports.nats}, tokens ES256`));
     expect((await fetch(`${dev.ordersUrl}/healthz/ready`)).status).toBe(200);
+    const page = await fetch(dev.clientUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<a href="/signup">Sign up</a>');
     expect(dev.output()).not.toMatch(/Starting nats-server|\[INF\]/);
     expect(await readFile(`${dev.dataDir}/nats/nats-server.log`, 'utf8')).toMatch(/Starting nats-server/);
     const run = JSON.parse(await readFile(`${dev.dataDir}/run.json`, 'utf8')) as { pid: number; ready: boolean };
@@ -45,7 +48,7 @@ describe('npm start (scripts/dev.mjs)', () => {
       const second = await runner(env, { dataDir: first.dataDir });
       expect(await second.exited()).toBe(1);
       expect(lines(second.output())).toEqual([
-        `ticketing: already running in ${first.dataDir}, pid ${first.process.pid} (auth on ${first.authUrl}, orders on ${first.ordersUrl}): stop it first (Ctrl-C in its terminal, or kill ${first.process.pid})`,
+        `ticketing: already running in ${first.dataDir}, pid ${first.process.pid} (the web client on ${first.clientUrl}, auth on ${first.authUrl}, orders on ${first.ordersUrl}): stop it first (Ctrl-C in its terminal, or kill ${first.process.pid})`,
       ]);
     }
     expect((await fetch(`${first.authUrl}/healthz/ready`)).status).toBe(200);

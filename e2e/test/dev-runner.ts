@@ -11,9 +11,10 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface DevRunner {
   readonly process: ChildProcess;
   readonly dataDir: string;
-  readonly ports: { auth: number; orders: number; nats: number; authMetrics: number; ordersMetrics: number };
+  readonly ports: { auth: number; orders: number; client: number; nats: number; authMetrics: number; ordersMetrics: number; clientMetrics: number };
   readonly authUrl: string;
   readonly ordersUrl: string;
+  readonly clientUrl: string;
   /** Everything it printed so far, stdout and stderr. */
   output(): string;
   /** Resolves with the exit code (or signal) once it has exited. */
@@ -28,7 +29,10 @@ export interface DevRunner {
  */
 export async function startDevRunner(env: Record<string, string> = {}, options: { dataDir?: string; viaShell?: boolean } = {}): Promise<DevRunner> {
   const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'ticketing-dev-'));
-  const ports = { auth: await freePort(), orders: await freePort(), nats: await freePort(), authMetrics: await freePort(), ordersMetrics: await freePort() };
+  const ports = {
+    auth: await freePort(), orders: await freePort(), client: await freePort(), nats: await freePort(),
+    authMetrics: await freePort(), ordersMetrics: await freePort(), clientMetrics: await freePort(),
+  };
   const childEnv = {
     ...process.env,
     DEV_DATA_DIR: dataDir,
@@ -37,6 +41,8 @@ export async function startDevRunner(env: Record<string, string> = {}, options: 
     NATS_PORT: String(ports.nats),
     AUTH_METRICS_PORT: String(ports.authMetrics),
     ORDERS_METRICS_PORT: String(ports.ordersMetrics),
+    CLIENT_PORT: String(ports.client),
+    CLIENT_METRICS_PORT: String(ports.clientMetrics),
     ...env,
   };
   const script = join(REPO_ROOT, 'scripts/dev.mjs');
@@ -53,6 +59,7 @@ export async function startDevRunner(env: Record<string, string> = {}, options: 
     ports,
     authUrl: `http://localhost:${ports.auth}`,
     ordersUrl: `http://localhost:${ports.orders}`,
+    clientUrl: `http://localhost:${ports.client}`,
     output: () => output,
     exited: () => exit,
     async destroy() {

@@ -87,7 +87,7 @@ it('the README walkthrough works pasted in order, and prints what it says', asyn
   // Parsed as intended: a walkthrough that lost its commands or expectations would pass vacuously.
   expect(commands.length).toBeGreaterThanOrEqual(30);
   expect(commands.filter((command) => command.expected.length > 0).length).toBeGreaterThanOrEqual(20);
-  const onOurPorts = (text: string) => text.replaceAll('localhost:3000', `localhost:${dev.ports.auth}`).replaceAll('localhost:3001', `localhost:${dev.ports.orders}`);
+  const onOurPorts = (text: string) => text.replaceAll('localhost:3000', `localhost:${dev.ports.auth}`).replaceAll('localhost:3001', `localhost:${dev.ports.orders}`).replaceAll('localhost:3002', `localhost:${dev.ports.client}`);
   const results = await runInOneShell(commands.map((command) => onOurPorts(command.text)), cwd);
   expect(results).toHaveLength(commands.length);
   for (const [index, command] of commands.entries()) {
