@@ -54,11 +54,17 @@ const PROGRAMS = {
   },
   initdb: { variable: 'PG_BIN_DIR', folders: postgresFolders, hint: 'install the PostgreSQL server (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql)' },
   pg_ctl: { variable: 'PG_BIN_DIR', folders: postgresFolders, hint: 'install the PostgreSQL server (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql)' },
+  // The browser tests drive the system's own Chromium; none is ever downloaded.
+  chromium: {
+    variable: 'CHROMIUM_PATH',
+    folders: () => ['/usr/lib/chromium'],
+    hint: 'install Chromium for the browser tests (Debian/Ubuntu: apt-get install chromium)',
+  },
 };
 
 /**
- * The full path of `name` (`nats-server`, `initdb` or `pg_ctl`): from `NATS_SERVER_BIN` (the
- * program) or `PG_BIN_DIR` (its folder) when set, else the PATH and the usual install places;
+ * The full path of `name` (`nats-server`, `initdb`, `pg_ctl` or `chromium`): from `NATS_SERVER_BIN`
+ * or `CHROMIUM_PATH` (the program) or `PG_BIN_DIR` (its folder) when set, else the PATH and the usual install places;
  * undefined when it is nowhere.
  */
 export function findExecutable(name) {
@@ -111,8 +117,8 @@ async function postgresProblem(url) {
 }
 
 /**
- * What the tests need: PostgreSQL at `TEST_DATABASE_URL`, and nats-server, initdb and pg_ctl
- * (the tests start throwaway servers of their own). Resolves with the programs' paths and a line
+ * What the tests need: PostgreSQL at `TEST_DATABASE_URL`, nats-server, initdb and pg_ctl (the
+ * tests start throwaway servers of their own), and Chromium (the browser tests). Resolves with the programs' paths and a line
  * per problem.
  */
 export async function checkTestPrerequisites() {
@@ -132,6 +138,7 @@ export async function checkTestPrerequisites() {
 export function programVariables(paths) {
   return {
     NATS_SERVER_BIN: paths['nats-server'],
+    CHROMIUM_PATH: paths.chromium,
     PG_BIN_DIR: paths.initdb === undefined ? undefined : join(paths.initdb, '..'),
   };
 }
