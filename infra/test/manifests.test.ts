@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,12 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { createNatsUser } from '@ticketing/testing';
 import { loadConfig as loadAuthConfig } from '../../auth/src/config.js';
 import { loadConfig as loadOrdersConfig } from '../../orders/src/config.js';
+import { loadConfig as loadClientConfig } from '../../client/src/config.js';
 
 // The Kubernetes manifests, checked offline: against the Kubernetes schemas, against the code
-// (every variable a service reads, every one it needs, ports, probe paths) and against the README
-// (the Secrets and ConfigMaps it says how to make), and skaffold against the Dockerfile.
+// (every variable a service reads, every one it needs, ports, probe paths), against themselves (the
+// Services the client calls, what the NetworkPolicies let through) and against the README (the
+// Secrets and ConfigMaps it says how to make), and skaffold against the Dockerfile.
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
@@ -27,6 +29,18 @@ type Container = {
   volumeMounts?: { name: string; mountPath: string }[]; securityContext?: Record<string, unknown>; resources?: { requests?: object; limits?: object };
 };
 type Probe = { httpGet?: { path: string; port: string | number }; failureThreshold?: number; periodSeconds?: number };
+type Labels = Record<string, string>;
+type ServiceDoc = { spec: { selector: Labels; ports: { name: string; port: number; targetPort: string | number }[] } };
+type PolicyDoc = {
+  metadata: { name: string };
+  spec: { podSelector: { matchLabels?: Labels }; policyTypes: string[]; ingress?: { from?: Record<string, unknown>[]; ports?: { port?: number | string }[] }[] };
+};
+
+/** The services this repository builds, each a Deployment of the same name. */
+const SERVICES = ['auth', 'orders', 'client'] as const;
+type ServiceName = (typeof SERVICES)[number];
+/** The services that keep a ban list, and so export how far ban events have got on their metrics port. */
+const BAN_LIST_SERVICES = ['auth', 'orders'] as const;
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment, 'apps/v1/StatefulSet': StatefulSet, 'v1/Service': Service, 'v1/ConfigMap': ConfigMap,
@@ -92,18 +106,47 @@ const find = <T = Doc>(docs: Doc[], kind: string, name: string) => {
 const containerOf = (docs: Doc[], kind: string, name: string): Container =>
   find<{ spec: { template: { spec: { containers: Container[] } } } }>(docs, kind, name).spec.template.spec.containers[0]!;
 
-/** The variables a service's config reads: every quoted UPPER_SNAKE name in its config code. */
-function variablesRead(service: 'auth' | 'orders'): Set<string> {
-  const files = [
-    'common/src/runtime/config.ts', 'common/src/runtime/token-keys-config.ts', 'common/src/runtime/nats-credentials-config.ts', `${service}/src/config.ts`,
-  ];
+/** The variables a service's config reads: every quoted UPPER_SNAKE name in its config code (the client's reads none of common's). */
+function variablesRead(service: ServiceName): Set<string> {
+  const common = ['common/src/runtime/config.ts', 'common/src/runtime/token-keys-config.ts', 'common/src/runtime/nats-credentials-config.ts'];
+  const files = [...(service === 'client' ? [] : common), `${service}/src/config.ts`];
   return new Set(files.flatMap((file) => [...read(file).matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map((match) => match[1]!)));
+}
+
+/** The labels and container ports of a workload's pods. */
+function podsOf(docs: Doc[], kind: string, name: string): { labels: Labels; ports: { name: string; containerPort: number }[] } {
+  const workload = find<{ spec: { template: { metadata: { labels: Labels }; spec: { containers: Container[] } } } }>(docs, kind, name);
+  return { labels: workload.spec.template.metadata.labels, ports: workload.spec.template.spec.containers.flatMap((container) => container.ports ?? []) };
+}
+
+const selects = (selector: { matchLabels?: Labels }, labels: Labels) => Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+
+/**
+ * Whether the NetworkPolicies let a connection reach a pod's port: from a pod of this namespace
+ * (its labels), or from outside it (another namespace, such as ingress-nginx's, or off the cluster).
+ * A pod no policy selects takes everything; one that is selected takes what some rule allows. Only
+ * the peers these manifests use are understood (podSelector); any other is an error, not a guess.
+ */
+function admits(policies: PolicyDoc[], target: { labels: Labels; ports: { name: string; containerPort: number }[] }, port: number, source: Labels | 'outside'): boolean {
+  const applying = policies.filter((policy) => policy.spec.policyTypes.includes('Ingress') && selects(policy.spec.podSelector, target.labels));
+  if (applying.length === 0) return true;
+  return applying.some((policy) => (policy.spec.ingress ?? []).some((rule) => {
+    const portMatches = rule.ports === undefined || rule.ports.some((item) =>
+      item.port === undefined || item.port === port || target.ports.some((named) => named.name === item.port && named.containerPort === port));
+    if (!portMatches) return false;
+    if (rule.from === undefined || rule.from.length === 0) return true;
+    return rule.from.some((peer) => {
+      const keys = Object.keys(peer);
+      if (keys.length !== 1 || keys[0] !== 'podSelector') throw new Error(`NetworkPolicy ${policy.metadata.name}: a peer of ${keys.join(', ')}, which this check does not evaluate`);
+      return source !== 'outside' && selects(peer.podSelector as { matchLabels?: Labels }, source);
+    });
+  }));
 }
 
 describe('the Kubernetes manifests', () => {
   it.each(overlays)('%s: every document is valid against the Kubernetes schemas', (dir) => {
     const docs = load(dir);
-    expect(docs.length).toBeGreaterThanOrEqual(13);
+    expect(docs.length).toBeGreaterThanOrEqual(27);
     for (const doc of docs) {
       const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
       expect(Model, `${doc.kind} ${doc.metadata.name}`).toBeDefined();
@@ -125,7 +168,9 @@ describe('the Kubernetes manifests', () => {
   });
 
   it('no YAML file has a ? inside a flow mapping, which Go\'s YAML (kustomize, kubectl) refuses unless quoted', () => {
-    const files = ['auth.yaml', 'orders.yaml', 'nats.yaml', 'postgres.yaml', 'ingress.yaml', 'netpol.yaml'].map((file) => `infra/k8s/base/${file}`);
+    const { resources } = parse(read('infra/k8s/base/kustomization.yaml')) as { resources: string[] };
+    const files = resources.map((file) => `infra/k8s/base/${file}`);
+    expect(files).toContain('infra/k8s/base/client.yaml');
     for (const file of files) {
       for (const line of read(file).split('\n')) expect(line, file).not.toMatch(/\{[^}"']*\?[^}]*\}/);
     }
@@ -142,13 +187,15 @@ describe('the Kubernetes manifests', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** The environment a container gets, with the Secrets and ConfigMaps filled by test values, and the seed file where it is mounted. */
-  function environmentOf(container: Container, service: 'auth' | 'orders'): Record<string, string> {
+  function environmentOf(container: Container, service: ServiceName): Record<string, string> {
     const fixtures: Record<string, string> = {
       'jwt-signing-key/private.pem': keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
       'jwt-public-keys/public.pem': keys.publicKey.export({ type: 'spki', format: 'pem' }) as string,
       'auth-database/url': 'postgres://auth:pw@auth-postgres:5432/auth',
       'orders-database/url': 'postgres://orders:pw@orders-postgres:5432/orders',
       'auth-settings/admin-emails': 'admin@example.com',
+      // As the README makes it: openssl rand -base64 48.
+      'client-keys/anti-forgery-key': randomBytes(48).toString('base64'),
     };
     const env: Record<string, string> = {};
     for (const variable of container.env ?? []) {
@@ -156,11 +203,16 @@ describe('the Kubernetes manifests', () => {
       const ref = variable.valueFrom?.secretKeyRef ?? variable.valueFrom?.configMapKeyRef;
       if (ref !== undefined) env[variable.name] = fixtures[`${ref.name}/${ref.key}`] ?? (() => { throw new Error(`no fixture for ${ref.name}/${ref.key}`); })();
     }
+    // The client has no NATS user.
+    if (service === 'client') return env;
     // The seed file is where the Secret is mounted; here, a seed of a test user.
     expect(container.volumeMounts?.some((mount) => env.NATS_NKEY_SEED_FILE?.startsWith(`${mount.mountPath}/`))).toBe(true);
     env.NATS_NKEY_SEED_FILE = createNatsUser(dir, service).seedFile;
     return env;
   }
+
+  const loadConfigOf = (service: ServiceName, env: Record<string, string>): { port: number; metricsPort: number } =>
+    ({ auth: loadAuthConfig, orders: loadOrdersConfig, client: loadClientConfig })[service](env);
 
   it.each(['auth', 'orders'] as const)('%s: sets only variables its config reads, and its config loads from them as production', (service) => {
     const container = containerOf(base, 'Deployment', service);
@@ -174,10 +226,36 @@ describe('the Kubernetes manifests', () => {
     expect(container.env?.some((variable) => variable.name === 'JWT_PRIVATE_KEY')).toBe(service === 'auth');
   });
 
-  it.each(['auth', 'orders'] as const)('%s: probes, ports, replicas, a PodDisruptionBudget and a locked-down container', (service) => {
-    const deployment = find<{ spec: { replicas: number; template: { spec: { securityContext: { runAsNonRoot: boolean } } } } }>(base, 'Deployment', service);
+  it('client: sets only variables its config reads, its config loads from them as production, and it holds no token key', () => {
+    const container = containerOf(base, 'Deployment', 'client');
+    const known = variablesRead('client');
+    for (const variable of container.env ?? []) expect(known, variable.name).toContain(variable.name);
+    // It verifies no tokens, so no key of any kind (it refuses JWT_KEY and JWT_PRIVATE_KEY at startup).
+    expect((container.env ?? []).filter((variable) => variable.name.startsWith('JWT_'))).toEqual([]);
+    const config = loadClientConfig(environmentOf(container, 'client'));
+    expect(config).toMatchObject({ production: true, trustProxy: 1, port: 3002, metricsPort: 9302 });
+    expect(config.antiForgeryKey).toBeTruthy();
+    // auth and orders at their Services' http ports.
+    for (const [service, origin] of [['auth', config.authUrl], ['orders', config.ordersUrl]] as const) {
+      const url = new URL(origin);
+      expect(url.hostname).toBe(service);
+      expect(find<ServiceDoc>(base, 'Service', service).spec.ports.find((port) => port.name === 'http')?.port).toBe(Number(url.port));
+    }
+  });
+
+  it.each(SERVICES)('%s: listens where its config listens by default (the ports the README and local runs use)', (service) => {
+    const container = containerOf(base, 'Deployment', service);
+    const env = environmentOf(container, service);
+    const defaults = loadConfigOf(service, Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'PORT' && name !== 'METRICS_PORT')));
+    const port = (name: string) => container.ports?.find((candidate) => candidate.name === name)?.containerPort;
+    expect([port('http'), port('metrics')]).toEqual([defaults.port, defaults.metricsPort]);
+  });
+
+  it.each(SERVICES)('%s: probes, ports, replicas, a PodDisruptionBudget and a locked-down container', (service) => {
+    const deployment = find<{ spec: { replicas: number; template: { spec: { securityContext: { runAsNonRoot: boolean }; automountServiceAccountToken: boolean } } } }>(base, 'Deployment', service);
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(deployment.spec.template.spec.automountServiceAccountToken).toBe(false);
     const container = containerOf(base, 'Deployment', service);
     const env = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value]));
     const port = (name: string) => container.ports?.find((candidate) => candidate.name === name)?.containerPort;
@@ -185,24 +263,103 @@ describe('the Kubernetes manifests', () => {
     expect(String(port('metrics'))).toBe(env.METRICS_PORT);
     expect(container.readinessProbe?.httpGet).toEqual({ path: '/healthz/ready', port: 'http' });
     expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz/live', port: 'http' });
-    expect(container.startupProbe?.httpGet).toEqual({ path: '/healthz/ready', port: 'http' });
-    // Long enough for a replay of the longest window (ACCESS_TOKEN_TTL up to 24 h of bans): 5 minutes.
-    expect(container.startupProbe!.failureThreshold! * container.startupProbe!.periodSeconds!).toBeGreaterThanOrEqual(300);
+    if (service === 'client') {
+      // It replays nothing before it is ready: no startup probe holds liveness off.
+      expect(container.startupProbe).toBeUndefined();
+    } else {
+      expect(container.startupProbe?.httpGet).toEqual({ path: '/healthz/ready', port: 'http' });
+      // Long enough for a replay of the longest window (ACCESS_TOKEN_TTL up to 24 h of bans): 5 minutes.
+      expect(container.startupProbe!.failureThreshold! * container.startupProbe!.periodSeconds!).toBeGreaterThanOrEqual(300);
+    }
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(container.resources?.requests).toBeDefined();
     expect(container.resources?.limits).toBeDefined();
-    const serviceDoc = find<{ spec: { ports: { port: number; targetPort: string }[]; selector: object } }>(base, 'Service', service);
-    // The metrics port is never behind a Service, so no ingress can reach it.
+    const serviceDoc = find<ServiceDoc>(base, 'Service', service);
+    // The service's own Service, which the ingress routes to, exposes the http port alone.
     expect(serviceDoc.spec.ports).toEqual([{ name: 'http', port: port('http'), targetPort: 'http' }]);
     expect(find<{ spec: { selector: { matchLabels: object } } }>(base, 'PodDisruptionBudget', service).spec.selector.matchLabels).toEqual(serviceDoc.spec.selector);
+    // The metrics port is behind a Service of its own only where the client reads it, and exposes nothing else.
+    const metrics = base.filter((doc) => doc.kind === 'Service' && doc.metadata.name === `${service}-metrics`) as unknown as ServiceDoc[];
+    expect(metrics.length).toBe((BAN_LIST_SERVICES as readonly string[]).includes(service) ? 1 : 0);
+    for (const doc of metrics) {
+      expect(doc.spec.selector).toEqual(serviceDoc.spec.selector);
+      expect(doc.spec.ports).toEqual([{ name: 'metrics', port: port('metrics'), targetPort: 'metrics' }]);
+    }
   });
 
-  it('the ingress sends auth\'s routes to auth and orders\' to orders, and nothing else', () => {
+  it('client: BAN_METRICS_URLS names every service with a ban list, each at a Service onto that service\'s metrics port', () => {
+    const { banMetrics } = loadClientConfig(environmentOf(containerOf(base, 'Deployment', 'client'), 'client'));
+    expect(banMetrics.map((endpoint) => endpoint.name)).toEqual([...BAN_LIST_SERVICES]);
+    for (const { name, url } of banMetrics) {
+      const target = new URL(url);
+      expect(target.pathname, name).toBe('/metrics');
+      const serviceDoc = find<ServiceDoc>(base, 'Service', target.hostname);
+      const servicePort = serviceDoc.spec.ports.find((port) => port.port === Number(target.port));
+      expect(servicePort, url).toBeDefined();
+      // The Service's pods are the named service's, and the port it forwards to is the one METRICS_PORT opens.
+      expect(serviceDoc.spec.selector).toEqual(find<ServiceDoc>(base, 'Service', name).spec.selector);
+      const container = containerOf(base, 'Deployment', name);
+      const metricsPort = Number(container.env!.find((variable) => variable.name === 'METRICS_PORT')!.value);
+      const targetPort = typeof servicePort!.targetPort === 'number'
+        ? servicePort!.targetPort
+        : container.ports!.find((port) => port.name === servicePort!.targetPort)?.containerPort;
+      expect(targetPort, url).toBe(metricsPort);
+    }
+  });
+
+  it.each(overlays)('%s: the NetworkPolicies let only the client reach auth\'s and orders\' metrics ports, and anyone the services\' http ports', (overlay) => {
+    const docs = load(overlay);
+    const policies = docs.filter((doc) => doc.kind === 'NetworkPolicy') as unknown as PolicyDoc[];
+    const workloads = docs.filter((doc) => doc.kind === 'Deployment' || doc.kind === 'StatefulSet');
+    const sources: [string, Labels | 'outside'][] = [
+      ...workloads.map((doc) => [doc.metadata.name, podsOf(docs, doc.kind, doc.metadata.name).labels] as [string, Labels]),
+      ['another pod of the namespace', { app: 'debug' }],
+      ['outside the namespace (ingress-nginx)', 'outside'],
+    ];
+    const reachedFrom = (target: ServiceName, portName: string) => {
+      const pods = podsOf(docs, 'Deployment', target);
+      const port = pods.ports.find((candidate) => candidate.name === portName)!.containerPort;
+      return sources.filter(([, source]) => admits(policies, pods, port, source)).map(([name]) => name);
+    };
+    for (const service of BAN_LIST_SERVICES) expect(reachedFrom(service, 'metrics'), service).toEqual(['client']);
+    // Nothing here reads the client's own metrics.
+    expect(reachedFrom('client', 'metrics')).toEqual([]);
+    for (const service of SERVICES) expect(reachedFrom(service, 'http'), service).toEqual(sources.map(([name]) => name));
+    // The client reaches the services it calls, and neither NATS nor a database.
+    const client = podsOf(docs, 'Deployment', 'client').labels;
+    for (const [kind, name, port] of [['StatefulSet', 'nats', 4222], ['StatefulSet', 'auth-postgres', 5432], ['StatefulSet', 'orders-postgres', 5432]] as const) {
+      expect(admits(policies, podsOf(docs, kind, name), port, client), name).toBe(false);
+    }
+  });
+
+  it('the NetworkPolicy check can fail: a policy that lets any pod reach the metrics port is caught', () => {
+    const policies = base.filter((doc) => doc.kind === 'NetworkPolicy') as unknown as PolicyDoc[];
+    const open: PolicyDoc = { metadata: { name: 'open' }, spec: { podSelector: { matchLabels: { app: 'auth' } }, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 'metrics' }] }] } };
+    const auth = podsOf(base, 'Deployment', 'auth');
+    expect(admits(policies, auth, 9300, { app: 'debug' })).toBe(false);
+    expect(admits([...policies, open], auth, 9300, { app: 'debug' })).toBe(true);
+    expect(() => admits([{ ...open, spec: { ...open.spec, ingress: [{ from: [{ namespaceSelector: {} }] }] } }], auth, 9300, 'outside')).toThrow(/does not evaluate/);
+  });
+
+  it('the overlays: dev runs one replica of each service, all in development (no TLS in front); prod runs the base\'s, in production', () => {
+    for (const [overlay, replicas, nodeEnv] of [['infra/k8s/overlays/dev', 1, 'development'], ['infra/k8s/overlays/prod', 2, 'production']] as const) {
+      const docs = load(overlay);
+      for (const service of SERVICES) {
+        expect(find<{ spec: { replicas: number } }>(docs, 'Deployment', service).spec.replicas, `${overlay} ${service}`).toBe(replicas);
+        expect(containerOf(docs, 'Deployment', service).env!.find((variable) => variable.name === 'NODE_ENV')?.value, `${overlay} ${service}`).toBe(nodeEnv);
+      }
+    }
+  });
+
+  it('the ingress sends auth\'s routes to auth, orders\' to orders, every other path to the client, and no metrics anywhere', () => {
     const ingress = find<{ spec: { rules: { http: { paths: { path: string; backend: { service: { name: string; port: { name: string } } } }[] } }[] } }>(base, 'Ingress', 'ticketing');
     const routes = ingress.spec.rules[0]!.http.paths.map((path) => [path.path, path.backend.service.name, path.backend.service.port.name]);
     expect(routes).toEqual([
       ['/api/users', 'auth', 'http'], ['/api/admin', 'auth', 'http'], ['/.well-known', 'auth', 'http'], ['/api/orders', 'orders', 'http'],
+      ['/', 'client', 'http'],
     ]);
+    // Prefixes: ingress-nginx takes the longest that matches, so / is what no other route takes.
+    expect(ingress.spec.rules[0]!.http.paths.every((path) => (path as { pathType?: string }).pathType === 'Prefix')).toBe(true);
   });
 
   it('NATS: a 3-node JetStream StatefulSet with a headless Service, the repository\'s accounts, and every user key set', () => {
@@ -247,7 +404,8 @@ describe('the Kubernetes manifests', () => {
     };
     walk(base);
     referenced.delete('nats-config'); // made by kustomize from infra/k8s/base/nats
-    expect(referenced.size).toBeGreaterThanOrEqual(7);
+    expect(referenced).toContain('client-keys');
+    expect(referenced.size).toBeGreaterThanOrEqual(8);
     for (const name of referenced) expect(section, name).toMatch(new RegExp(`kubectl -n ticketing create (secret generic|configmap) ${name} `));
   });
 });
@@ -261,7 +419,7 @@ describe('skaffold and the Dockerfile', () => {
 
   it('builds one image per Deployment, from the Dockerfile, for a service that exists', () => {
     const images = skaffold.build.artifacts.map((artifact) => artifact.image).sort();
-    const deployed = ['auth', 'orders'].map((service) => containerOf(base, 'Deployment', service).image).sort();
+    const deployed = SERVICES.map((service) => containerOf(base, 'Deployment', service).image).sort();
     expect(images).toEqual(deployed);
     for (const artifact of skaffold.build.artifacts) {
       expect(existsSync(join(root, artifact.context, artifact.docker.dockerfile))).toBe(true);
@@ -280,7 +438,14 @@ describe('skaffold and the Dockerfile', () => {
     expect(runtime).toMatch(/npm ci --omit=dev/);
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
-    expect(runtime).not.toMatch(/COPY (common|auth|orders|testing)\/ /);
+    expect(runtime).not.toMatch(/COPY (common|auth|orders|client|testing)\/ /);
+    // Every service skaffold builds is a workspace both stages install, and its sources are compiled.
+    const build = dockerfile.slice(0, dockerfile.lastIndexOf('\nFROM '));
+    for (const { docker: { buildArgs: { SERVICE: service } } } of skaffold.build.artifacts) {
+      expect(build, service).toMatch(new RegExp(`^COPY ${service}/package\\.json ${service}/$`, 'm'));
+      expect(runtime, service).toMatch(new RegExp(`^COPY ${service}/package\\.json ${service}/$`, 'm'));
+      expect(build, service).toMatch(new RegExp(`^COPY ${service}/ ${service}/$`, 'm'));
+    }
     const ignored = read('.dockerignore').split('\n');
     for (const entry of ['**/node_modules', '**/dist', '.data', '**/test', 'e2e', 'bench']) expect(ignored).toContain(entry);
   });
