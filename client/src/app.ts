@@ -207,16 +207,14 @@ export function createClientApp(deps: ClientAppDeps): Express {
    */
   async function renderOrders(req: Request, res: Response, up: Upstream, form: { status: number; ticketId: string; errors: readonly ErrorItem[] }) {
     const before = up.sessionCookie;
-    const [first, current] = await Promise.all([
-      up.send('orders', 'GET', '/api/orders'),
-      up.send('auth', 'GET', '/api/users/currentuser').catch((err: unknown) => {
-        if (err instanceof ServiceUnavailableError) return undefined;
-        throw err;
-      }),
-    ]);
-    up.keep(first);
-    if (current !== undefined) up.keep(current);
-    const visitor = current === undefined ? undefined : visitorOf(current);
+    const [listed, asked] = await Promise.allSettled([up.send('orders', 'GET', '/api/orders'), up.send('auth', 'GET', '/api/users/currentuser')]);
+    // Auth's cookies are kept even when orders failed: a refresh token it rotated must reach the browser.
+    if (listed.status === 'fulfilled') up.keep(listed.value);
+    if (asked.status === 'fulfilled') up.keep(asked.value);
+    if (listed.status === 'rejected') throw listed.reason;
+    if (asked.status === 'rejected' && !(asked.reason instanceof ServiceUnavailableError)) throw asked.reason;
+    const first = listed.value;
+    const visitor = asked.status === 'fulfilled' ? visitorOf(asked.value) : undefined;
     const orders = first.status === 401 && up.sessionCookie !== undefined && up.sessionCookie !== before ? await up.call('orders', 'GET', '/api/orders') : first;
     if (saysBanned(orders) || visitor?.kind === 'banned') return send(res, 403, bannedPage(context(req, res, { kind: 'banned' })));
     if (orders.status === 401) return redirect(res, '/signin');

@@ -95,6 +95,22 @@ describe('pages', () => {
     expect(res.text).toContain('The auth service is unavailable');
     expect((await request(offline).get('/healthz/ready')).status).toBe(200);
   });
+
+  it('hand the browser the session auth refreshed even when orders did not answer, so the rotated refresh token is not lost', async () => {
+    const signup = await postJson(`${auth.url}/api/users/signup`, { email: 'rotated@example.com', password: PASSWORD });
+    const refresh = signup.headers.getSetCookie().find((cookie) => cookie.startsWith('refresh='))!.split(';')[0]!;
+    const config = loadConfig({ AUTH_URL: auth.url, ORDERS_URL: `http://127.0.0.1:${await freePort()}`, ANTI_FORGERY_KEY: 'k'.repeat(32) });
+    const ordersDown = createClientApp({ config, logger: logs.logger, metrics: createMetrics({ service: 'client' }) });
+    const res = await request(ordersDown).get('/orders').set('Cookie', refresh);
+    expect(res.status).toBe(503);
+    expect(res.text).toContain('The orders service is unavailable');
+    const cookies = res.headers['set-cookie'] as unknown as string[];
+    const rotated = cookies.find((cookie) => cookie.startsWith('refresh='))!.split(';')[0]!;
+    expect(rotated).not.toBe(refresh);
+    expect(cookies.some((cookie) => cookie.startsWith('session='))).toBe(true);
+    // The rotated token is the one that counts now.
+    expect((await request(app).get('/').set('Cookie', rotated)).text).toContain('rotated@example.com');
+  });
 });
 
 describe('forms', () => {
