@@ -38,7 +38,7 @@ describe.each([
     const { rows } = await auth.db.query<{ payload: { userId: string } }>("SELECT payload FROM outbox WHERE subject = 'auth.user.banned' AND payload->>'userId' = $1", [user.id]);
     expect(rows).toHaveLength(1);
     await waitFor(async () => (await listOrders(user.cookie)).status === 403, { timeoutMs: 10_000, what: 'orders to refuse the banned user' });
-    expect((await request(auth.app).get('/api/users/currentuser').set('Cookie', user.cookie)).body).toEqual({ currentUser: null });
+    expect((await request(auth.app).get('/api/users/currentuser').set('Cookie', user.cookie)).body).toEqual({ currentUser: null, banned: true });
 
     const unban = await request(auth.app).post(`/api/admin/users/${spell(user.id)}/unban`).set('Cookie', admin.cookie);
     expect(unban.status).toBe(200);
