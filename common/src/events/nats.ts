@@ -285,9 +285,10 @@ export async function ensureAuthStream(jsm: JetStreamManager, options: { windowM
     try {
       return await jsm.streams.add(wanted);
     } catch (err) {
-      // Another replica made it first; fall through and check its limits.
-      if (!/already in use/i.test((err as Error).message)) throw err;
-      existing = (await authStreamInfo(jsm))!;
+      // Another replica made it first (the server says the name is in use or, when both asked at
+      // the same moment, that the subjects overlap); fall through and check its limits.
+      existing = await authStreamInfo(jsm);
+      if (existing === undefined) throw err;
     }
   }
   const { config } = existing;
