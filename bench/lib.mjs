@@ -110,7 +110,7 @@ export function withTimeout(promise, ms, what) {
 }
 
 /**
- * Starts a built service (`auth` or `orders`) as a real process with `env`; see `startServiceProcess`
+ * Starts a built service (`auth`, `orders` or `client`) as a real process with `env`; see `startServiceProcess`
  * in `@ticketing/testing` (it picks its own port, resolves once `/healthz/ready` answers 200, and
  * `stop()` sends SIGTERM, then SIGKILL after 15 s).
  */

@@ -11,7 +11,7 @@ npx tsc -b || { echo "bench: build failed" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 status=0
-for script in http propagation replay memory verify; do
+for script in http propagation replay memory verify client; do
   echo "== bench/${script}.mjs"
   args=()
   [ "$script" = replay ] && args=(--events 100000)

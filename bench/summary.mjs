@@ -69,6 +69,12 @@ if (verify) {
   if (cached) row('verify', `${cached.name}, ÷ HS256 createTokenVerifier`, fixed(cached.vsHs256Verifier), 'shown', true, 'in one process, no HTTP');
 } else missing('verify');
 
+const client = runs.client;
+if (client) {
+  row('web client', 'home page ÷ the currentuser call it makes, median latency', fixed(client.ratio.homePageOverCurrentuser), 'shown', true, `currentuser ${fixed(client.ms.currentuser, 3)} ms, page ${fixed(client.ms.homePage, 3)} ms`);
+  row('web client', 'orders page ÷ /api/orders, median latency', fixed(client.ratio.ordersPageOverOrdersApi), 'shown', true, `/api/orders ${fixed(client.ms.ordersApi, 3)} ms, page ${fixed(client.ms.ordersPage, 3)} ms`);
+} else missing('client');
+
 const machine = Object.values(runs)[0]?.machine;
 const header = ['area', 'figure', 'value', 'goal', 'met', 'baseline (same run)'];
 const cells = rows.map((r) => [r.area, r.figure, r.value, r.goal, r.met ? 'yes' : 'NO', r.baseline]);
