@@ -143,10 +143,17 @@ export async function rotateRefreshToken(tx: Queryable, userId: string, token: s
     return { kind: 'reused', familyId: row.family_id };
   }
   const next = await insertToken(tx, row.family_id, row.family_expires_at.getTime(), standing.atMs, settings);
-  // The token presented, and in a repeat its unused replacement, are spent and lead to the new one.
+  // The token presented is spent and leads to the new one. In a repeat, so do its unused
+  // replacement and every other token that led there: with three tabs at once, the first tab's
+  // token (replaced by the second's) must not look stolen once the third has spent the second's.
+  // The user's row lock, which the caller holds, keeps two rotations of the family apart.
   await tx.query(
-    'UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, $3), replaced_by = $2 WHERE token_hash = ANY($1)',
-    [standing.kind === 'superseded' ? [hashOf(token), row.replaced_by] : [hashOf(token)], next.hash, new Date(standing.atMs)],
+    standing.kind === 'superseded'
+      ? 'UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, $3), replaced_by = $2 WHERE token_hash = ANY($1) OR (family_id = $4 AND replaced_by = $5)'
+      : 'UPDATE refresh_tokens SET rotated_at = coalesce(rotated_at, $3), replaced_by = $2 WHERE token_hash = ANY($1)',
+    standing.kind === 'superseded'
+      ? [[hashOf(token), row.replaced_by], next.hash, new Date(standing.atMs), row.family_id, row.replaced_by]
+      : [[hashOf(token)], next.hash, new Date(standing.atMs)],
   );
   const { hash: _hash, ...issued } = next;
   return { kind: 'rotated', issued };

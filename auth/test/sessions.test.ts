@@ -90,6 +90,27 @@ describe('refresh tokens', () => {
     expect(rows).toHaveLength(0);
   });
 
+  it('replace any token of three tabs that refreshed one token at once, whichever answer the browser kept: no theft', async () => {
+    for (const kept of [0, 1, 2]) {
+      const { app, lines } = frozenApp();
+      const user = await signupOn(app);
+      const answers: string[] = [];
+      for (let tab = 0; tab < 3; tab++) {
+        const res = await refreshWith(app, user.refresh);
+        expect(res.status).toBe(200);
+        answers.push(refreshCookieOf(res)!);
+      }
+      const next = await refreshWith(app, answers[kept]!);
+      expect(next.status, `the answer of tab ${kept}`).toBe(200);
+      expect(lines().some((line) => String(line.msg).includes('suspected theft'))).toBe(false);
+      // Once a successor is used, the others are spent for good: presenting one is theft.
+      const stale = answers[(kept + 1) % 3]!;
+      expect((await refreshWith(app, refreshCookieOf(next)!)).status).toBe(200);
+      expect((await refreshWith(app, stale)).status).toBe(401);
+      expect(lines().some((line) => String(line.msg).includes('suspected theft'))).toBe(true);
+    }
+  });
+
   it('revoke the whole family and every access token of the user when a token comes back after its replacement was used: theft', async () => {
     const { app, lines } = frozenApp();
     const user = await signupOn(app);
