@@ -17,6 +17,8 @@ export const FORM_BODY_LIMIT = '16kb';
 /** The most users the admin console lists at once. */
 const ADMIN_PAGE_SIZE = 100;
 const STATE_FILTERS: readonly UserStateFilter[] = ['all', 'banned', 'active'];
+/** The longest the admin console waits for a service's metrics: the page, and the cookies it carries, wait for them. */
+const PROPAGATION_TIMEOUT_MS = 1_000;
 
 /**
  * The headers of every page: a Content Security Policy that allows nothing but this origin's
@@ -259,7 +261,7 @@ export function createClientApp(deps: ClientAppDeps): Express {
     if (state !== 'all') query.set('banned', String(state === 'banned'));
     const [users, propagation] = await Promise.all([
       up.call('auth', 'GET', `/api/admin/users?${query}`),
-      readPropagation(config.banMetrics, { timeoutMs: Math.min(config.upstreamTimeoutMs, 2_000), logger: requestLogger(res) ?? logger }),
+      readPropagation(config.banMetrics, { timeoutMs: Math.min(config.upstreamTimeoutMs, PROPAGATION_TIMEOUT_MS), logger: requestLogger(res) ?? logger }),
     ]);
     if (users.status !== 200) return send(res, users.status, messagePage(context(req, res, visitor), 'Admin console', errorsOf(users)[0]!.message));
     send(res, view.status, adminPage(context(req, res, visitor), { users: listOf(users, isAdminUser), q, state, propagation, rowErrors: view.rowErrors }));
