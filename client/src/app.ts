@@ -42,6 +42,14 @@ export interface ClientAppDeps {
   metrics: Metrics;
 }
 
+/**
+ * An id from the page's URL as one path segment of a service's route, or `undefined` for `.` and
+ * `..`, which no encoding keeps from climbing to another route of the service.
+ */
+function pathSegment(id: string): string | undefined {
+  return /^\.{1,2}$/.test(id) ? undefined : encodeURIComponent(id);
+}
+
 /** One form field as text: a missing field, or one sent twice, is `undefined`. */
 function field(req: Request, name: string): string | undefined {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -244,8 +252,10 @@ export function createClientApp(deps: ClientAppDeps): Express {
   });
 
   app.post('/orders/:id/cancel', async (req, res) => {
+    const id = pathSegment(req.params.id);
+    if (id === undefined) return send(res, 404, messagePage(context(req, res, undefined), 'Not found', 'There is no such order.'));
     const up = upstream(req, res);
-    const answer = await up.asUser('orders', 'POST', `/api/orders/${encodeURIComponent(req.params.id)}/cancel`);
+    const answer = await up.asUser('orders', 'POST', `/api/orders/${id}/cancel`);
     await afterOrderChange(req, res, up, answer, '');
   });
 
@@ -277,10 +287,12 @@ export function createClientApp(deps: ClientAppDeps): Express {
 
   for (const change of ['ban', 'unban'] as const) {
     app.post(`/admin/users/:id/${change}`, async (req, res) => {
+      const id = pathSegment(req.params.id);
+      if (id === undefined) return send(res, 404, messagePage(context(req, res, undefined), 'Not found', 'There is no such user.'));
       const up = upstream(req, res);
       const filters = adminFilters(field(req, 'q'), field(req, 'state'));
       const body = change === 'ban' ? { reason: field(req, 'reason') } : undefined;
-      const answer = await up.asUser('auth', 'POST', `/api/admin/users/${encodeURIComponent(req.params.id)}/${change}`, body);
+      const answer = await up.asUser('auth', 'POST', `/api/admin/users/${id}/${change}`, body);
       if (answer.status === 200) return redirect(res, adminLocation(filters));
       if (answer.status === 401) return redirect(res, '/signin');
       await renderAdmin(req, res, up, { status: answer.status, filters: filters ?? { q: '', state: 'all' }, rowErrors: { userId: req.params.id, errors: errorsOf(answer) } });

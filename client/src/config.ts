@@ -81,13 +81,19 @@ export function loadConfig(env: Env): ClientConfig {
   for (const key of ['JWT_KEY', 'JWT_PRIVATE_KEY']) {
     if (read.optional(key) !== undefined) throw new ConfigError(key, 'is set, but the web client verifies no tokens (auth and orders do): remove it');
   }
+  // It has no TLS of its own: in production HTTPS ends at a proxy, whose X-Forwarded-Proto and
+  // X-Forwarded-For it must believe to tell the services the visitor's scheme and address.
+  if (production && trustProxy === 0) throw new ConfigError('TRUST_PROXY', 'must count the proxy that ends TLS in front of the web client in production (1 behind one ingress)');
+  const authUrl = serviceOrigin(read, 'AUTH_URL', 'http://127.0.0.1:3000');
+  const ordersUrl = serviceOrigin(read, 'ORDERS_URL', 'http://127.0.0.1:3001');
+  if (authUrl === ordersUrl) throw new ConfigError('ORDERS_URL', `must differ from AUTH_URL (${authUrl})`);
   return {
     port,
     metricsPort,
     production,
     trustProxy,
-    authUrl: serviceOrigin(read, 'AUTH_URL', 'http://127.0.0.1:3000'),
-    ordersUrl: serviceOrigin(read, 'ORDERS_URL', 'http://127.0.0.1:3001'),
+    authUrl,
+    ordersUrl,
     upstreamTimeoutMs: read.durationMs('UPSTREAM_TIMEOUT', { default: '5s', minMs: 100, maxMs: 60_000 }),
     antiForgeryKey: read.secret('ANTI_FORGERY_KEY', { minBytes: 32 }),
     banMetrics: Object.freeze(metricsEndpoints(read)),

@@ -48,14 +48,28 @@ export interface CurrentUser {
 /** Who is behind a page request: a user, nobody, or a banned user (whose session auth just ended). */
 export type Visitor = { kind: 'user'; user: CurrentUser } | { kind: 'anonymous' } | { kind: 'banned' };
 
-/** The cookies of a `Cookie` header, first of each name. */
+/** The longest cookie value passed on: a session and a refresh token are far shorter. */
+const MAX_COOKIE_VALUE_LENGTH = 4096;
+
+/**
+ * The cookies of a `Cookie` header the services read. A name sent twice is passed on not at all:
+ * the browser holds a second cookie of that name only when another site or a sibling host planted
+ * one (with a narrower path, it would come first), and whose session it is cannot be told. A
+ * value too long to be one of ours is dropped too, rather than have the service refuse the header.
+ */
 function parseCookieHeader(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
+  const twice = new Set<string>();
   for (const part of (header ?? '').split(';')) {
     const at = part.indexOf('=');
     if (at === -1) continue;
     const name = part.slice(0, at).trim();
-    if (FORWARDED_COOKIES.has(name) && !cookies.has(name)) cookies.set(name, part.slice(at + 1).trim());
+    if (!FORWARDED_COOKIES.has(name)) continue;
+    if (cookies.has(name)) twice.add(name);
+    cookies.set(name, part.slice(at + 1).trim());
+  }
+  for (const [name, value] of cookies) {
+    if (twice.has(name) || value.length > MAX_COOKIE_VALUE_LENGTH) cookies.delete(name);
   }
   return cookies;
 }
@@ -136,7 +150,9 @@ export class Upstream {
       'x-forwarded-proto': req.protocol,
       'x-forwarded-host': req.host,
     };
-    if (this.#jar.size > 0) headers.cookie = [...this.#jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    // The refresh token is auth's alone; orders reads the session.
+    const sent = [...this.#jar].filter(([name]) => service === 'auth' || !REFRESH_COOKIES.includes(name));
+    if (sent.length > 0) headers.cookie = sent.map(([name, value]) => `${name}=${value}`).join('; ');
     if (this.#requestId !== undefined) headers[REQUEST_ID_HEADER.toLowerCase()] = this.#requestId;
     for (const name of ['origin', 'sec-fetch-site']) {
       const value = req.headers[name];

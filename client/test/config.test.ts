@@ -11,6 +11,7 @@ describe('the client\'s config', () => {
       upstreamTimeoutMs: 5_000, banMetrics: [],
     });
     expect(load({ AUTH_URL: 'http://Auth:3000/', TRUST_PROXY: '1' })).toMatchObject({ authUrl: 'http://auth:3000', trustProxy: 1 });
+    expect(load({ NODE_ENV: 'production', TRUST_PROXY: '1' })).toMatchObject({ production: true, trustProxy: 1 });
     expect(load({ BAN_METRICS_URLS: 'Orders=http://orders:9301/metrics, auth=http://auth:9300/metrics' }).banMetrics)
       .toEqual([{ name: 'orders', url: 'http://orders:9301/metrics' }, { name: 'auth', url: 'http://auth:9300/metrics' }]);
   });
@@ -32,7 +33,9 @@ describe('the client\'s config', () => {
     [{ BAN_METRICS_URLS: 'a=not a url' }, /a's is not a URL/],
     [{ BAN_METRICS_URLS: 'a=http://u:p@a/metrics' }, /must not hold credentials/],
     [{ BAN_METRICS_URLS: Array.from({ length: 33 }, (_, i) => `s${i}=http://s${i}/metrics`).join(',') }, /at most 32/],
-    [{ NODE_ENV: 'production', LOG_FORMAT: 'pretty' }, /LOG_FORMAT must be json in production/],
+    [{ NODE_ENV: 'production', LOG_FORMAT: 'pretty', TRUST_PROXY: '1' }, /LOG_FORMAT must be json in production/],
+    [{ NODE_ENV: 'production' }, /TRUST_PROXY must count the proxy that ends TLS/],
+    [{ AUTH_URL: 'http://services:3000', ORDERS_URL: 'http://SERVICES:3000/' }, /ORDERS_URL must differ from AUTH_URL/],
   ])('refuses %j', (env, message) => {
     expect(() => load(env)).toThrow(message);
   });

@@ -201,6 +201,23 @@ describe('sessions', () => {
     expect((await second.post('/signout-all')).headers.location).toBe('/');
     expect((await second.load('/')).text).not.toContain('leaving@example.com');
   });
+  it('believe no session cookie sent twice (one planted by another host, say), nor one too long to be a session', async () => {
+    const sessionOf = async (email: string) => {
+      const res = await postJson(`${auth.url}/api/users/signin`, { email, password: PASSWORD });
+      return res.headers.getSetCookie().find((cookie) => cookie.startsWith('session='))!.split(';')[0]!;
+    };
+    await signedUp('planted@example.com');
+    await signedUp('mallory@example.com');
+    const [genuine, planted] = await Promise.all([sessionOf('planted@example.com'), sessionOf('mallory@example.com')]);
+    expect((await request(app).get('/orders').set('Cookie', genuine)).status).toBe(200);
+    // The planted cookie comes first (its path is narrower), the victim's own second: neither is believed.
+    const page = await request(app).get('/orders').set('Cookie', `${planted}; ${genuine}`);
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe('/signin');
+    const huge = await request(app).get('/').set('Cookie', `session=${'a'.repeat(15_000)}`);
+    expect(huge.status).toBe(200);
+    expect(huge.text).toContain('<a href="/signin">Sign in</a>');
+  });
 });
 
 describe('orders', () => {
@@ -214,7 +231,10 @@ describe('orders', () => {
     expect((await browser.post('/orders', { ticketId: 'seat-1' })).headers.location).toBe('/orders');
     const list = await browser.load('/orders');
     const id = /data-order="([^"]+)"/.exec(list.text)![1]!;
-    for (const [orderId, status, message] of [['not-a-uuid', 400, 'Order id must be a UUID'], ['00000000-0000-4000-8000-000000000000', 404, 'Order not found']] as const) {
+    for (const [orderId, status, message] of [
+      ['not-a-uuid', 400, 'Order id must be a UUID'], ['00000000-0000-4000-8000-000000000000', 404, 'Order not found'],
+      ['%2E%2E', 404, 'There is no such order.'], ['%2e', 404, 'There is no such order.'],
+    ] as const) {
       const res = await browser.post(`/orders/${orderId}/cancel`);
       expect(res.status).toBe(status);
       expect(res.text).toContain(message);
@@ -259,6 +279,9 @@ describe('the admin console', () => {
     const empty = await admin.post(`/admin/users/${target}/ban`, { reason: '' });
     expect(empty.status).toBe(400);
     expect(empty.text).toMatch(/<span class="field-error" id="reason-error">[^<]+<\/span>/);
+    const climbing = await admin.post('/admin/users/%2E%2E/ban', { reason: 'spam' });
+    expect(climbing.status).toBe(404);
+    expect(climbing.text).toContain('There is no such user.');
     const malformed = await admin.post('/admin/users/not-a-uuid/ban', { reason: 'spam' });
     expect(malformed.status).toBe(400);
     expect(malformed.text).toContain('<p class="alert bad" role="alert">');
