@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +203,28 @@ describe('sessions', () => {
     expect((await second.post('/signout-all')).headers.location).toBe('/');
     expect((await second.load('/')).text).not.toContain('leaving@example.com');
   });
+  it('send the refresh token to auth alone: orders gets the session and nothing else of the browser\'s cookies', async () => {
+    // Orders here is a recorder of what reaches it, so the headers the client sends can be read.
+    const seen: (string | undefined)[] = [];
+    const recorder = createServer((req, res) => {
+      seen.push(req.headers.cookie);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = loadConfig({ AUTH_URL: auth.url, ORDERS_URL: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`, ANTI_FORGERY_KEY: 'k'.repeat(32) });
+      const recorded = createClientApp({ config, logger: logs.logger, metrics: createMetrics({ service: 'client' }) });
+      const signup = await postJson(`${auth.url}/api/users/signup`, { email: 'least@example.com', password: PASSWORD });
+      const cookies = signup.headers.getSetCookie().map((cookie) => cookie.split(';')[0]!);
+      const session = cookies.find((cookie) => cookie.startsWith('session='))!;
+      const res = await request(recorded).get('/orders').set('Cookie', [...cookies, 'csrf=x', 'other=y'].join('; '));
+      expect(res.status).toBe(200);
+      expect(seen).toEqual([session]);
+    } finally {
+      await new Promise((resolve) => recorder.close(resolve));
+    }
+  });
+
   it('believe no session cookie sent twice (one planted by another host, say), nor one too long to be a session', async () => {
     const sessionOf = async (email: string) => {
       const res = await postJson(`${auth.url}/api/users/signin`, { email, password: PASSWORD });
