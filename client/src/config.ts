@@ -1,9 +1,4 @@
-import { ConfigError, configReader, type Env, type LogFormat } from '@ticketing/common/runtime';
-import type { LevelWithSilent } from 'pino';
-
-/** The most proxy hops `TRUST_PROXY` may name, as for the other services. */
-const MAX_TRUST_PROXY_HOPS = 10;
-const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+import { ConfigError, configReader, loadProcessConfig, type Env, type ProcessConfig } from '@ticketing/common/runtime';
 /** Names a metrics endpoint in the admin console: a service or replica name. */
 const ENDPOINT_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const MAX_BAN_METRICS_ENDPOINTS = 32;
@@ -14,13 +9,8 @@ export interface MetricsEndpoint {
   url: string;
 }
 
-/** The web client's settings (see the README's config table). */
-export interface ClientConfig {
-  port: number;
-  metricsPort: number;
-  production: boolean;
-  /** Proxy hops in front of the client whose X-Forwarded-For and X-Forwarded-Proto are believed. */
-  trustProxy: number;
+/** The web client's settings (see the README's config table): those of every process, and its own. */
+export interface ClientConfig extends ProcessConfig {
   /** Where auth and orders answer, as origins (`http://auth:3000`); the client calls them server-side. */
   authUrl: string;
   ordersUrl: string;
@@ -30,8 +20,6 @@ export interface ClientConfig {
   antiForgeryKey: string;
   /** `BAN_METRICS_URLS`: the endpoints the admin console reads ban propagation from. */
   banMetrics: readonly MetricsEndpoint[];
-  logLevel: LevelWithSilent;
-  logFormat: LogFormat | undefined;
 }
 
 /** A service's base URL: http or https, nothing but scheme, host and port; kept as its origin. */
@@ -70,34 +58,23 @@ function metricsEndpoints(read: ReturnType<typeof configReader>): MetricsEndpoin
 /** Reads and validates the web client's settings. */
 export function loadConfig(env: Env): ClientConfig {
   const read = configReader(env);
-  const port = read.integer('PORT', { default: 3002, min: 0, max: 65_535 });
-  const metricsPort = read.integer('METRICS_PORT', { default: 9302, min: 0, max: 65_535 });
-  if (metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port}): metrics are not served on the public port`);
-  const trustProxy = read.optional('TRUST_PROXY') === 'false' ? 0 : read.integer('TRUST_PROXY', { default: 0, min: 0, max: MAX_TRUST_PROXY_HOPS });
-  const production = read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production';
-  const logFormat = read.optional('LOG_FORMAT') === undefined ? undefined : read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], 'json');
-  if (production && logFormat === 'pretty') throw new ConfigError('LOG_FORMAT', 'must be json in production: log collectors read JSON lines');
+  const processConfig = loadProcessConfig(env, { port: 3002, metricsPort: 9302 });
   // A key that can mint tokens has no place in a service that verifies none.
   for (const key of ['JWT_KEY', 'JWT_PRIVATE_KEY']) {
     if (read.optional(key) !== undefined) throw new ConfigError(key, 'is set, but the web client verifies no tokens (auth and orders do): remove it');
   }
   // It has no TLS of its own: in production HTTPS ends at a proxy, whose X-Forwarded-Proto and
   // X-Forwarded-For it must believe to tell the services the visitor's scheme and address.
-  if (production && trustProxy === 0) throw new ConfigError('TRUST_PROXY', 'must count the proxy that ends TLS in front of the web client in production (1 behind one ingress)');
+  if (processConfig.production && processConfig.trustProxy === 0) throw new ConfigError('TRUST_PROXY', 'must count the proxy that ends TLS in front of the web client in production (1 behind one ingress)');
   const authUrl = serviceOrigin(read, 'AUTH_URL', 'http://127.0.0.1:3000');
   const ordersUrl = serviceOrigin(read, 'ORDERS_URL', 'http://127.0.0.1:3001');
   if (authUrl === ordersUrl) throw new ConfigError('ORDERS_URL', `must differ from AUTH_URL (${authUrl})`);
   return {
-    port,
-    metricsPort,
-    production,
-    trustProxy,
+    ...processConfig,
     authUrl,
     ordersUrl,
     upstreamTimeoutMs: read.durationMs('UPSTREAM_TIMEOUT', { default: '5s', minMs: 100, maxMs: 60_000 }),
     antiForgeryKey: read.secret('ANTI_FORGERY_KEY', { minBytes: 32 }),
     banMetrics: Object.freeze(metricsEndpoints(read)),
-    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    logFormat,
   };
 }

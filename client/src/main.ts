@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createMetrics, createMetricsApp } from '@ticketing/common/http';
-import { closeGracefully, ConfigError, createLogger, listen, onShutdownSignal } from '@ticketing/common/runtime';
+import { closeGracefully, ConfigError, createServiceLogger, listen, onShutdownSignal } from '@ticketing/common/runtime';
 import { createClientApp } from './app.js';
 import { loadConfig, type ClientConfig } from './config.js';
 
@@ -23,12 +23,7 @@ try {
   throw err;
 }
 
-// As the services do: LOG_FORMAT, else pretty lines in a terminal and JSON elsewhere (always in production).
-const terminal = process.stdout.isTTY === true;
-const forced = process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '' && process.env.FORCE_COLOR !== '0';
-const logger = createLogger({
-  service: 'client', level: config.logLevel, format: config.logFormat ?? (terminal && !config.production ? 'pretty' : 'json'), colour: terminal || forced,
-});
+const logger = createServiceLogger('client', config, process.env);
 const metrics = createMetrics({ service: 'client' });
 const server = await listen(createClientApp({ config, logger, metrics }), config.port).catch((err: unknown) => exitWith(`client: ${(err as Error).message}`));
 const metricsServer = await listen(createMetricsApp(metrics), config.metricsPort)

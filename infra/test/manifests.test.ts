@@ -106,11 +106,20 @@ const find = <T = Doc>(docs: Doc[], kind: string, name: string) => {
 const containerOf = (docs: Doc[], kind: string, name: string): Container =>
   find<{ spec: { template: { spec: { containers: Container[] } } } }>(docs, kind, name).spec.template.spec.containers[0]!;
 
-/** The variables a service's config reads: every quoted UPPER_SNAKE name in its config code (the client's reads none of common's). */
+/**
+ * The variables a service's config reads: every quoted UPPER_SNAKE name in its config code. The
+ * client reads, of common's, only what `loadProcessConfig` does.
+ */
 function variablesRead(service: ServiceName): Set<string> {
+  const names = (text: string) => [...text.matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map((match) => match[1]!);
+  const own = names(read(`${service}/src/config.ts`));
+  if (service === 'client') {
+    const config = read('common/src/runtime/config.ts');
+    const start = config.indexOf('export function loadProcessConfig');
+    return new Set([...own, ...names(config.slice(start, config.indexOf('\n}\n', start)))]);
+  }
   const common = ['common/src/runtime/config.ts', 'common/src/runtime/token-keys-config.ts', 'common/src/runtime/nats-credentials-config.ts'];
-  const files = [...(service === 'client' ? [] : common), `${service}/src/config.ts`];
-  return new Set(files.flatMap((file) => [...read(file).matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map((match) => match[1]!)));
+  return new Set([...own, ...common.flatMap((file) => names(read(file)))]);
 }
 
 /** The labels and container ports of a workload's pods. */

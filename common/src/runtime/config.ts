@@ -65,13 +65,17 @@ export interface ServiceDefaults {
   signsTokens?: boolean;
 }
 
+/** What every process of the system reads, the services and the web client alike: where it listens, its mode, the proxies it believes, its logs. */
+export type ProcessConfig = Pick<ServiceConfig, 'port' | 'metricsPort' | 'production' | 'trustProxy' | 'logLevel' | 'logFormat'>;
+
 /**
- * Reads the settings every service shares (see the README's config table).
+ * Reads `PORT`, `METRICS_PORT`, `TRUST_PROXY`, `NODE_ENV`, `LOG_LEVEL` and `LOG_FORMAT`, with the
+ * process's own default ports.
  *
  * @example
- * const config = Object.freeze({ ...loadServiceConfig(env, { port: 3001, metricsPort: 9301, dataDir: '.data/orders' }) });
+ * const { port, production } = loadProcessConfig(env, { port: 3002, metricsPort: 9302 });
  */
-export function loadServiceConfig(env: Env, defaults: ServiceDefaults): ServiceConfig {
+export function loadProcessConfig(env: Env, defaults: { port: number; metricsPort: number }): ProcessConfig {
   const read = configReader(env);
   const port = read.integer('PORT', { default: defaults.port, min: 0, max: 65_535 });
   const metricsPort = read.integer('METRICS_PORT', { default: defaults.metricsPort, min: 0, max: 65_535 });
@@ -81,19 +85,28 @@ export function loadServiceConfig(env: Env, defaults: ServiceDefaults): ServiceC
   const trustProxy = read.optional('TRUST_PROXY') === 'false'
     ? 0
     : read.integer('TRUST_PROXY', { default: 0, min: 0, max: MAX_TRUST_PROXY_HOPS });
-  const { jwtAlgorithm, tokenKeys } = readVerificationKeys(env, { signs: defaults.signsTokens === true });
-  const natsUrl = read.urls('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' });
-  const credentials = new Set(natsUrl.split(',').map((item) => { const url = new URL(item); return `${url.username}:${url.password}`; }));
-  if (credentials.size > 1) throw new ConfigError('NATS_URL', 'lists servers with different credentials: give every one the same');
   // Any other spelling ("Production", "prod") would silently drop secure cookies and HTTPS-only sign-in.
   const production = read.oneOf('NODE_ENV', ['production', 'development', 'test'], 'development') === 'production';
   const logFormat = read.optional('LOG_FORMAT') === undefined ? undefined : read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], 'json');
   if (production && logFormat === 'pretty') throw new ConfigError('LOG_FORMAT', 'must be json in production: log collectors read JSON lines');
+  return { port, metricsPort, production, trustProxy, logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'), logFormat };
+}
+
+/**
+ * Reads the settings every service shares (see the README's config table).
+ *
+ * @example
+ * const config = Object.freeze({ ...loadServiceConfig(env, { port: 3001, metricsPort: 9301, dataDir: '.data/orders' }) });
+ */
+export function loadServiceConfig(env: Env, defaults: ServiceDefaults): ServiceConfig {
+  const read = configReader(env);
+  const processConfig = loadProcessConfig(env, defaults);
+  const { jwtAlgorithm, tokenKeys } = readVerificationKeys(env, { signs: defaults.signsTokens === true });
+  const natsUrl = read.urls('NATS_URL', { protocols: ['nats:', 'tls:'], default: 'nats://127.0.0.1:4222' });
+  const credentials = new Set(natsUrl.split(',').map((item) => { const url = new URL(item); return `${url.username}:${url.password}`; }));
+  if (credentials.size > 1) throw new ConfigError('NATS_URL', 'lists servers with different credentials: give every one the same');
   return {
-    port,
-    metricsPort,
-    production,
-    trustProxy,
+    ...processConfig,
     jwtAlgorithm,
     tokenKeys: Object.freeze(tokenKeys),
     tokenCacheMax: read.integer('TOKEN_CACHE_MAX', { default: 10_000, min: 0, max: MAX_TOKEN_CACHE_ENTRIES }),
@@ -107,7 +120,5 @@ export function loadServiceConfig(env: Env, defaults: ServiceDefaults): ServiceC
     natsNkeySeed: readNkeySeed(env, natsUrl),
     banCacheMax: read.integer('BAN_CACHE_MAX', { default: 100_000, min: 1, max: MAX_BAN_CACHE_MAX }),
     allowedOrigins: Object.freeze(read.origins('ALLOWED_ORIGINS')),
-    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    logFormat,
   };
 }

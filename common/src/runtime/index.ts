@@ -1,8 +1,8 @@
 // Running a service: config, logger, database, listening and shutting down, readiness, and
 // `runService`, which puts them together with the other parts.
 export {
-  ConfigError, configReader, loadServiceConfig, MAX_ACCESS_TOKEN_TTL_MS, MAX_BAN_CACHE_MAX, MAX_CLOCK_SKEW_MS,
-  type Env, type ServiceConfig, type ServiceDefaults,
+  ConfigError, configReader, loadProcessConfig, loadServiceConfig, MAX_ACCESS_TOKEN_TTL_MS, MAX_BAN_CACHE_MAX, MAX_CLOCK_SKEW_MS,
+  type Env, type ProcessConfig, type ServiceConfig, type ServiceDefaults,
 } from './config.js';
 export { readSigningKey, JWT_ALGORITHMS, type JwtAlgorithm } from './token-keys-config.js';
 export { readNkeySeed } from './nats-credentials-config.js';
@@ -13,5 +13,5 @@ export { openDatabase, migrate, type Database, type MigrateOptions, type Queryab
 export { closeGracefully, listen, onShutdownSignal } from './serve.js';
 export { serviceReadiness } from './readiness.js';
 export {
-  runService, type RunServiceOptions, type RunServiceWithoutDatabaseOptions, type ServiceDeps, type ServiceDepsWithoutDatabase, type ServiceParts,
+  createServiceLogger, runService, type RunServiceOptions, type RunServiceWithoutDatabaseOptions, type ServiceDeps, type ServiceDepsWithoutDatabase, type ServiceParts,
 } from './run-service.js';

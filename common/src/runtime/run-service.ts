@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import { startServiceBanSync, type BanSync } from '../events/ban-sync.js';
 import { connectNats, type NatsClient } from '../events/nats.js';
 import { createMetrics, createMetricsApp, type Metrics } from '../http/metrics.js';
-import { ConfigError, type Env, type ServiceConfig } from './config.js';
+import { ConfigError, type Env, type ProcessConfig, type ServiceConfig } from './config.js';
 import { migrate, openDatabase, type Database } from './database.js';
 import { createLogger, type Logger } from './logger.js';
 import { closeGracefully, listen, onShutdownSignal } from './serve.js';
@@ -93,8 +93,11 @@ async function openServiceDatabase(
 /**
  * The service's logger: `LOG_FORMAT`, or else pretty lines in a terminal and JSON elsewhere (and
  * always in production). Pretty lines are coloured in a terminal, or when `FORCE_COLOR` asks.
+ *
+ * @example
+ * const logger = createServiceLogger('client', config, process.env);
  */
-function createServiceLogger(service: string, config: ServiceConfig, env: Env): Logger {
+export function createServiceLogger(service: string, config: Pick<ProcessConfig, 'production' | 'logLevel' | 'logFormat'>, env: Env): Logger {
   const terminal = process.stdout.isTTY === true;
   const format = config.logFormat ?? (terminal && !config.production ? 'pretty' : 'json');
   const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0';
