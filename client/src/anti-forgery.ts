@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { isSameOriginRequest } from '@ticketing/common/http';
 
 /** The form field that carries the anti-forgery token. */
 export const ANTI_FORGERY_FIELD = '_csrf';
@@ -58,7 +59,7 @@ export class AntiForgery {
 
   /** Whether a state-changing request came from this site's own form: same origin, and the right token. */
   verify(req: Request): ForgeryVerdict {
-    if (!isSameOrigin(req)) return 'cross-site';
+    if (!isSameOriginRequest(req)) return 'cross-site';
     const nonce = this.#nonceOf(req);
     if (nonce === undefined) return 'no cookie';
     const token = (req.body as Record<string, unknown> | undefined)?.[ANTI_FORGERY_FIELD];
@@ -83,14 +84,3 @@ export class AntiForgery {
   }
 }
 
-/**
- * Whether the browser says the request came from this site: `Sec-Fetch-Site` when it sends it
- * (`same-origin`, or `none` for the user's own navigation), else `Origin` compared with this
- * site's origin. A request with neither came from no page in a browser.
- */
-export function isSameOrigin(req: Request): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined) return site === 'same-origin' || site === 'none';
-  const origin = req.headers.origin;
-  return origin === undefined || origin.toLowerCase() === `${req.protocol}://${req.host}`.toLowerCase();
-}

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { describe, expect, it } from 'vitest';
-import { ANTI_FORGERY_FIELD, AntiForgery, isSameOrigin } from '../src/anti-forgery.js';
+import { isSameOriginRequest } from '@ticketing/common/http';
+import { ANTI_FORGERY_FIELD, AntiForgery } from '../src/anti-forgery.js';
 
 const KEY = 'k'.repeat(32);
 
@@ -70,9 +71,9 @@ describe('AntiForgery', () => {
   });
 });
 
-describe('isSameOrigin', () => {
+describe('isSameOriginRequest', () => {
   it('believes Sec-Fetch-Site first, then Origin, and a request with neither came from no page', () => {
-    const same = (headers: Record<string, string>) => isSameOrigin(exchange(headers).req);
+    const same = (headers: Record<string, string>) => isSameOriginRequest(exchange(headers).req);
     expect(same({ 'sec-fetch-site': 'same-origin', origin: 'http://evil.example' })).toBe(true);
     expect(same({ 'sec-fetch-site': 'none' })).toBe(true);
     expect(same({ 'sec-fetch-site': 'cross-site', origin: 'http://shop.example:3002' })).toBe(false);

@@ -6,21 +6,29 @@ import { requestLogger } from './request-log.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Where a browser says the request came from: `same` (this origin or the user), `allowed`, or `foreign`. */
-function provenance(req: Request, allowedOrigins: ReadonlySet<string>): 'same' | 'allowed' | 'foreign' {
-  const origin = req.headers.origin;
-  const allowed = origin !== undefined && allowedOrigins.has(origin.toLowerCase());
+/**
+ * Whether the browser says the request came from this origin (or from the user: a typed address,
+ * a bookmark): `Sec-Fetch-Site` when it sends it, else `Origin` compared with the request's own
+ * origin. A request with neither did not come from a page in a browser.
+ *
+ * @example
+ * if (!isSameOriginRequest(req)) throw new HttpError('CROSS_SITE_REQUEST');
+ */
+export function isSameOriginRequest(req: Request): boolean {
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined) {
-    // Set by the browser and out of a page's reach: `none` is the user typing or a bookmark.
-    if (site === 'same-origin' || site === 'none') return 'same';
-    return allowed ? 'allowed' : 'foreign';
-  }
+  // Set by the browser and out of a page's reach: `none` is the user typing or a bookmark.
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
   // Older browsers: compare Origin with this service's own. A request with neither header did not
   // come from a page in a browser (which sends Origin on every cross-site POST), so nothing forged it.
-  if (origin === undefined) return 'same';
-  if (origin.toLowerCase() === `${req.protocol}://${req.host}`.toLowerCase()) return 'same';
-  return allowed ? 'allowed' : 'foreign';
+  const origin = req.headers.origin;
+  return origin === undefined || origin.toLowerCase() === `${req.protocol}://${req.host}`.toLowerCase();
+}
+
+/** Where a browser says the request came from: `same` (this origin or the user), `allowed`, or `foreign`. */
+function provenance(req: Request, allowedOrigins: ReadonlySet<string>): 'same' | 'allowed' | 'foreign' {
+  if (isSameOriginRequest(req)) return 'same';
+  const origin = req.headers.origin;
+  return origin !== undefined && allowedOrigins.has(origin.toLowerCase()) ? 'allowed' : 'foreign';
 }
 
 /**

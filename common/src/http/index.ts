@@ -9,7 +9,7 @@ export { currentUser } from './current-user.js';
 export { requireAuth, signedInUser } from './require-auth.js';
 export { requireRole } from './require-role.js';
 export { validateRequest, validated, uuidParam, type RequestSchemas, type ValidatedHandler } from './validate-request.js';
-export { refuseCrossSite } from './cross-site.js';
+export { isSameOriginRequest, refuseCrossSite } from './cross-site.js';
 export { jsonBody } from './json-body.js';
 export { logRequests, noteSignedInUser, requestIdOf, requestLogger, REQUEST_ID_HEADER } from './request-log.js';
 export { createMetrics, createMetricsApp, type Metrics } from './metrics.js';
