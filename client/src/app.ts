@@ -134,9 +134,12 @@ export function createClientApp(deps: ClientAppDeps): Express {
   const context = (req: Request, res: Response, visitor: Visitor | undefined): PageContext => ({ visitor, antiForgeryToken: antiForgery.tokenFor(req, res) });
 
   app.use(logRequests({ logger, metrics }));
+  const pageHeaders = Object.entries({
+    ...PAGE_SECURITY_HEADERS,
+    ...(config.production ? { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' } : {}),
+  });
   app.use(function pageSecurityHeaders(_req, res, next) {
-    for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS)) res.setHeader(name, value);
-    if (config.production) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    for (const [name, value] of pageHeaders) res.setHeader(name, value);
     next();
   });
   // Ready as soon as it listens: it keeps no state, and a page whose service is down says so.
@@ -259,7 +262,7 @@ export function createClientApp(deps: ClientAppDeps): Express {
     await afterOrderChange(req, res, up, answer, '');
   });
 
-  /** The admin console, for a signed-in admin only; `undefined` when it answered otherwise already. */
+  /** The admin console, for a signed-in admin only; anyone else is sent to sign in, or refused. */
   async function renderAdmin(req: Request, res: Response, up: Upstream, view: { status: number; filters: { q: string; state: UserStateFilter }; rowErrors?: { userId: string; errors: readonly ErrorItem[] } }) {
     const visitor = await up.visitor();
     if (visitor.kind === 'banned') return send(res, 403, bannedPage(context(req, res, visitor)));

@@ -26,8 +26,8 @@ export interface Answer {
   body: unknown;
   /** The items of `{ errors }` when the answer is an error (4xx), else empty. */
   errors: ErrorItem[];
-  /** The `Set-Cookie` headers the answer carried, by cookie name. */
-  cookies: ReadonlyMap<string, string>;
+  /** The `Set-Cookie` headers the answer carried of the cookies the services read, by cookie name. */
+  cookies: ReadonlyMap<string, SetCookie>;
 }
 
 /** A service did not answer, timed out, or answered with a 5xx or something that is not its JSON. */
@@ -74,8 +74,16 @@ function parseCookieHeader(header: string | undefined): Map<string, string> {
   return cookies;
 }
 
-/** A `Set-Cookie` header's name, value, and whether it removes the cookie (expired, or `Max-Age` of 0 or less). */
-function parseSetCookie(header: string): { name: string; value: string; removes: boolean } | undefined {
+/** A `Set-Cookie` header, with its cookie's name, value, and whether it removes the cookie. */
+export interface SetCookie {
+  header: string;
+  name: string;
+  value: string;
+  removes: boolean;
+}
+
+/** A `Set-Cookie` header read: removing is expired, or `Max-Age` of 0 or less. */
+function parseSetCookie(header: string): SetCookie | undefined {
   const [pair = '', ...attributes] = header.split(';');
   const at = pair.indexOf('=');
   if (at <= 0) return undefined;
@@ -85,7 +93,7 @@ function parseSetCookie(header: string): { name: string; value: string; removes:
     if (key.toLowerCase() === 'expires') return Date.parse(value) <= Date.now();
     return false;
   });
-  return { name: pair.slice(0, at).trim(), value: pair.slice(at + 1).trim(), removes };
+  return { header, name: pair.slice(0, at).trim(), value: pair.slice(at + 1).trim(), removes };
 }
 
 function errorItems(body: unknown): ErrorItem[] {
@@ -178,22 +186,21 @@ export class Upstream {
       logger.warn({ service, method, path, status: response.status }, 'a service answered with an error');
       throw new ServiceUnavailableError(service, { status: response.status });
     }
-    const cookies = new Map<string, string>();
+    const cookies = new Map<string, SetCookie>();
     for (const header of response.headers.getSetCookie()) {
       const cookie = parseSetCookie(header);
-      if (cookie !== undefined && FORWARDED_COOKIES.has(cookie.name)) cookies.set(cookie.name, header);
+      if (cookie !== undefined && FORWARDED_COOKIES.has(cookie.name)) cookies.set(cookie.name, cookie);
     }
     return { service, status: response.status, body: parsed, errors: response.status >= 400 ? errorItems(parsed) : [], cookies };
   }
 
   /** Takes the cookies an answer set: for the calls that follow, and for the browser. */
   keep(answer: Answer): Answer {
-    for (const [name, header] of answer.cookies) {
-      const cookie = parseSetCookie(header)!;
+    for (const [name, cookie] of answer.cookies) {
       if (cookie.removes) this.#jar.delete(name);
       else this.#jar.set(name, cookie.value);
       this.#setCookies.delete(name);
-      this.#setCookies.set(name, header);
+      this.#setCookies.set(name, cookie.header);
     }
     return answer;
   }
