@@ -6,7 +6,7 @@ import jwt from 'jsonwebtoken';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Subjects } from '@ticketing/common/events';
-import { createTestDatabase, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
+import { cookieWithJwt, createTestDatabase, jwtFromCookie, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
 import { startService, type ServiceProcess } from './service-process.js';
 import { metric } from './support/faults.js';
 
@@ -153,15 +153,15 @@ it('signs up, orders, is banned and unbanned by an admin, signs in again, and st
 
   // The access token expires (here: the same claims, signed as expired); the refresh cookie keeps the user signed in.
   const session = (await user.cookies(client.url)).find((cookie) => cookie.name === 'session')!;
-  const claims = jwt.decode((JSON.parse(Buffer.from(session.value, 'base64').toString('utf8')) as { jwt: string }).jwt) as jwt.JwtPayload;
+  const claims = jwt.decode(jwtFromCookie(`session=${session.value}`)) as jwt.JwtPayload;
   const now = Math.floor(Date.now() / 1000);
   const expired = jwt.sign({ ...claims, iat: now - 1200, exp: now - 300 }, TEST_JWT_KEY, { algorithm: 'HS256' });
-  await user.addCookies([{ ...session, value: Buffer.from(JSON.stringify({ jwt: expired })).toString('base64') }]);
+  await user.addCookies([{ ...session, value: cookieWithJwt(expired).slice('session='.length) }]);
   expect(await load(page, '/orders')).toBe(200);
   expect(await page.textContent('#current-email')).toBe(USER_EMAIL);
   expect(await page.textContent('#orders')).toContain('concert-42');
   const refreshed = (await user.cookies(client.url)).find((cookie) => cookie.name === 'session')!;
-  const renewed = jwt.decode((JSON.parse(Buffer.from(refreshed.value, 'base64').toString('utf8')) as { jwt: string }).jwt) as jwt.JwtPayload;
+  const renewed = jwt.decode(jwtFromCookie(`session=${refreshed.value}`)) as jwt.JwtPayload;
   expect(renewed.exp).toBeGreaterThan(now);
   expect(await load(page, '/')).toBe(200);
   expect(await page.textContent('#current-email')).toBe(USER_EMAIL);

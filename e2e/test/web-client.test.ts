@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '@ticketing/common/http';
-import { capturingLogger, createTestDatabase, freePort, postJson, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
+import { capturingLogger, createTestDatabase, freePort, postJson, sessionCookieOf, startNatsServer, TEST_JWT_KEY, waitFor, type NatsServer, type TestDatabase } from '@ticketing/testing';
 import { createClientApp, PAGE_SECURITY_HEADERS } from '../../client/src/app.js';
 import { loadConfig } from '../../client/src/config.js';
 import { startService, type ServiceProcess } from './service-process.js';
@@ -216,7 +216,7 @@ describe('sessions', () => {
       const recorded = createClientApp({ config, logger: logs.logger, metrics: createMetrics({ service: 'client' }) });
       const signup = await postJson(`${auth.url}/api/users/signup`, { email: 'least@example.com', password: PASSWORD });
       const cookies = signup.headers.getSetCookie().map((cookie) => cookie.split(';')[0]!);
-      const session = cookies.find((cookie) => cookie.startsWith('session='))!;
+      const session = sessionCookieOf(signup);
       const res = await request(recorded).get('/orders').set('Cookie', [...cookies, 'csrf=x', 'other=y'].join('; '));
       expect(res.status).toBe(200);
       expect(seen).toEqual([session]);
@@ -228,7 +228,7 @@ describe('sessions', () => {
   it('believe no session cookie sent twice (one planted by another host, say), nor one too long to be a session', async () => {
     const sessionOf = async (email: string) => {
       const res = await postJson(`${auth.url}/api/users/signin`, { email, password: PASSWORD });
-      return res.headers.getSetCookie().find((cookie) => cookie.startsWith('session='))!.split(';')[0]!;
+      return sessionCookieOf(res);
     };
     await signedUp('planted@example.com');
     await signedUp('mallory@example.com');
